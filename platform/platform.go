@@ -1,0 +1,77 @@
+// Package platform defines how the sentry runs guest code: an AddressSpace
+// is a host process whose memory is windows of the sandbox memfd, and a
+// Context runs one guest thread in an AddressSpace until the next event.
+package platform
+
+import (
+	"errors"
+
+	"github.com/runsc-lite/runsc-lite/hostarch"
+	"github.com/runsc-lite/runsc-lite/sentry/arch"
+)
+
+// Platform creates address spaces and contexts.
+type Platform interface {
+	// Name is the --platform name.
+	Name() string
+	// NewAddressSpace starts a new, empty host address space (a stub).
+	NewAddressSpace() (AddressSpace, error)
+	// NewContext returns a context for one task. It is used only from the
+	// task goroutine.
+	NewContext() Context
+	// MinUserAddress and MaxUserAddress bound where the guest may map.
+	MinUserAddress() hostarch.Addr
+	MaxUserAddress() hostarch.Addr
+}
+
+// AddressSpace is the host view of a guest address space.
+type AddressSpace interface {
+	// MapFile maps [off, off+n) of the memfd at addr with MAP_SHARED|MAP_FIXED
+	// and the given access, replacing anything there.
+	MapFile(addr hostarch.Addr, off, n uint64, at hostarch.AccessType) error
+	// Unmap removes [addr, addr+n).
+	Unmap(addr hostarch.Addr, n uint64) error
+	// Release kills the stub. The AddressSpace must not be used afterwards.
+	Release()
+}
+
+// EventKind says why Switch returned.
+type EventKind int
+
+// Event kinds.
+const (
+	// EventSyscall: the guest made a syscall; its number and arguments are
+	// in the state, and the instruction pointer is past the instruction.
+	EventSyscall EventKind = iota
+	// EventFault: a synchronous fault (SIGSEGV, SIGBUS, SIGFPE, SIGILL,
+	// SIGTRAP). Signo, Code, Addr and Access describe it.
+	EventFault
+	// EventInterrupted: Interrupt was called.
+	EventInterrupted
+)
+
+// Event describes why the guest stopped.
+type Event struct {
+	Kind   EventKind
+	Signo  int32
+	Code   int32
+	Addr   hostarch.Addr
+	Access hostarch.AccessType
+}
+
+// ErrStubDied is returned by Switch when the stub process died under the
+// guest (for example, killed from the host).
+var ErrStubDied = errors.New("platform: stub process died")
+
+// Context runs one guest thread.
+type Context interface {
+	// Switch loads st into a host thread of as, runs the guest until the next
+	// event, saves the registers back into st and returns the event. It
+	// blocks the calling goroutine while the guest runs.
+	Switch(as AddressSpace, st *arch.State) (Event, error)
+	// Interrupt makes a current or next Switch return EventInterrupted. It
+	// may be called from any goroutine.
+	Interrupt()
+	// Release frees the host threads held by the context.
+	Release()
+}
