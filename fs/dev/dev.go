@@ -1,0 +1,104 @@
+// Package dev builds the sandbox's /dev: a small tmpfs holding the memory
+// devices (null, zero, full, random, urandom), the conventional symlinks
+// into /proc/self/fd, and empty pts/ and shm/ directories. The host's /dev
+// is never visible.
+package dev
+
+import (
+	"crypto/rand"
+
+	"github.com/runsc-lite/runsc-lite/abi/linux"
+	"github.com/runsc-lite/runsc-lite/abi/linux/errno"
+	"github.com/runsc-lite/runsc-lite/fs/tmpfs"
+	"github.com/runsc-lite/runsc-lite/fs/vfs"
+)
+
+// memDevMajor is MEM_MAJOR from <linux/major.h>; the minors are those of
+// drivers/char/mem.c:devlist.
+const memDevMajor = 1
+
+// memDevice is one of the drivers/char/mem.c devices.
+type memDevice struct {
+	minor uint32
+	// read fills dst; nil reads as end of file (/dev/null).
+	read func(dst []byte) (int, error)
+	// writeErr is returned by writes; nil discards the data.
+	writeErr error
+}
+
+func readZeros(dst []byte) (int, error) {
+	clear(dst)
+	return len(dst), nil
+}
+
+func readRandom(dst []byte) (int, error) {
+	if _, err := rand.Read(dst); err != nil {
+		return 0, errno.EIO
+	}
+	return len(dst), nil
+}
+
+var memDevices = map[string]memDevice{
+	"null":    {minor: 3},
+	"zero":    {minor: 5, read: readZeros},
+	"full":    {minor: 7, read: readZeros, writeErr: errno.ENOSPC},
+	"random":  {minor: 8, read: readRandom},
+	"urandom": {minor: 9, read: readRandom},
+}
+
+// Open implements tmpfs.Device.
+func (d memDevice) Open(vfs.Context, uint32) (vfs.FileDescriptionImpl, error) {
+	return &memFD{dev: d}, nil
+}
+
+// memFD is an open memory device.
+type memFD struct {
+	vfs.FileDescriptionDefaultImpl
+	dev memDevice
+}
+
+// Read implements vfs.FileDescriptionImpl.Read.
+func (f *memFD) Read(_ vfs.Context, dst []byte, _ int64) (int, error) {
+	if f.dev.read == nil {
+		return 0, nil
+	}
+	return f.dev.read(dst)
+}
+
+// Write implements vfs.FileDescriptionImpl.Write.
+func (f *memFD) Write(_ vfs.Context, src []byte, _ int64) (int, error) {
+	if f.dev.writeErr != nil {
+		return 0, f.dev.writeErr
+	}
+	return len(src), nil
+}
+
+// New returns a populated devfs and its root directory.
+func New(ctx vfs.Context) (*tmpfs.Filesystem, vfs.DirInode, error) {
+	fs, root := tmpfs.New(tmpfs.Options{Name: "devtmpfs"}, 0o755, 0, 0)
+	for name, d := range memDevices {
+		if _, err := root.NewDevice(ctx, name, linux.S_IFCHR|0o666, memDevMajor, d.minor, d); err != nil {
+			return nil, nil, err
+		}
+	}
+	for name, target := range map[string]string{
+		"fd":     "/proc/self/fd",
+		"stdin":  "/proc/self/fd/0",
+		"stdout": "/proc/self/fd/1",
+		"stderr": "/proc/self/fd/2",
+	} {
+		if _, err := root.Symlink(ctx, name, target); err != nil {
+			return nil, nil, err
+		}
+	}
+	if _, err := root.Mkdir(ctx, "pts", 0o755); err != nil {
+		return nil, nil, err
+	}
+	shm, err := root.Mkdir(ctx, "shm", 0o777)
+	if err != nil {
+		return nil, nil, err
+	}
+	// /dev/shm is world-writable and sticky, like /tmp.
+	err = shm.SetStat(ctx, &vfs.SetStatOptions{Stat: linux.Statx{Mask: linux.STATX_MODE, Mode: 0o1777}})
+	return fs, root, err
+}
