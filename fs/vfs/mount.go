@@ -65,6 +65,9 @@ func (vfs *VirtualFilesystem) NewMount(fs *Filesystem, root Inode, opts MountOpt
 	}
 }
 
+// VFS returns the tree the mount belongs to.
+func (mnt *Mount) VFS() *VirtualFilesystem { return mnt.vfs }
+
 // Filesystem returns the mounted filesystem.
 func (mnt *Mount) Filesystem() *Filesystem { return mnt.fs }
 

@@ -1,0 +1,236 @@
+// Package host imports host file descriptors (the sandbox's stdin, stdout
+// and stderr) as guest files. Reads and writes go straight to the host fd;
+// the guest sees its own names for them ("/dev/pts/0", "pipe:[N]"), never
+// host paths or inode numbers.
+//
+// Ttys and pipes are reopened through /proc/self/fd so that the sentry
+// owns a separate open file description which it can make non-blocking
+// without changing the flags of the terminal it shares with the user's
+// shell. Blocking reads then wait in Go's netpoller rather than a host
+// syscall.
+package host
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/runsc-lite/runsc-lite/abi/linux"
+	"github.com/runsc-lite/runsc-lite/abi/linux/errno"
+	"github.com/runsc-lite/runsc-lite/fs/vfs"
+)
+
+// nextIno numbers imported files for the guest (they are anonymous: their
+// host inode numbers are not shown).
+var nextIno atomic.Uint64
+
+// File is an imported host fd.
+type File struct {
+	vfs.FileDescriptionDefaultImpl
+	// f owns the sentry's host fd. Immutable.
+	f *os.File
+	// hostFD is f's descriptor. Immutable.
+	hostFD int
+	// mode is the host file type with the original permissions.
+	mode linux.FileMode
+	ino  uint64
+	tty  bool
+}
+
+// Import makes a guest file of the host fd hostFD, which the caller keeps
+// (Import works on its own duplicate). flags are the guest's open flags
+// for it (O_RDONLY for stdin, O_WRONLY for stdout/stderr; O_RDWR suits a
+// tty).
+func Import(ctx vfs.Context, hostFD int, flags uint32) (*vfs.FileDescription, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(hostFD, &st); err != nil {
+		return nil, os.NewSyscallError("fstat", err)
+	}
+	_, ttyErr := unix.IoctlGetTermios(hostFD, unix.TCGETS)
+	isTTY := ttyErr == nil
+	ftype := st.Mode & unix.S_IFMT
+	fd := -1
+	var err error
+	if isTTY || ftype == unix.S_IFIFO {
+		// A new open file description: O_NONBLOCK on it affects only us.
+		accmode := unix.O_RDONLY
+		switch flags & linux.O_ACCMODE {
+		case linux.O_WRONLY:
+			accmode = unix.O_WRONLY
+		case linux.O_RDWR:
+			accmode = unix.O_RDWR
+		}
+		fd, err = unix.Open(fmt.Sprintf("/proc/self/fd/%d", hostFD), accmode|unix.O_NOCTTY|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+		if err != nil {
+			fd = -1
+		}
+	}
+	if fd < 0 {
+		// Regular files, sockets and anything that cannot be reopened
+		// share the host's open file description (and its offset, as a
+		// shell's redirections expect).
+		fd, err = unix.FcntlInt(uintptr(hostFD), unix.F_DUPFD_CLOEXEC, 0)
+		if err != nil {
+			return nil, os.NewSyscallError("fcntl(F_DUPFD_CLOEXEC)", err)
+		}
+	}
+	hf := &File{f: os.NewFile(uintptr(fd), "host"), hostFD: fd, mode: linux.FileMode(st.Mode), ino: nextIno.Add(1), tty: isTTY}
+	name := "host:[" + fmt.Sprint(hf.ino) + "]"
+	switch {
+	case isTTY:
+		name = "/dev/pts/0"
+	case ftype == unix.S_IFIFO:
+		name = fmt.Sprintf("pipe:[%d]", hf.ino)
+	case ftype == unix.S_IFSOCK:
+		name = fmt.Sprintf("socket:[%d]", hf.ino)
+	case ftype == unix.S_IFCHR && st.Rdev == unix.Mkdev(1, 3):
+		name = "/dev/null"
+	}
+	stream := ftype != unix.S_IFREG && ftype != unix.S_IFBLK
+	return vfs.NewFileDescription(hf, flags, vfs.VirtualDentry{}, vfs.FileDescriptionOptions{Stream: stream, Name: name}), nil
+}
+
+// IsTTY reports whether the file is a terminal.
+func (hf *File) IsTTY() bool { return hf.tty }
+
+// Release implements vfs.FileDescriptionImpl.Release.
+func (hf *File) Release() { hf.f.Close() }
+
+// Read implements vfs.FileDescriptionImpl.Read. Streams block in Go's
+// poller until data arrives; off is used for regular files.
+func (hf *File) Read(_ vfs.Context, dst []byte, off int64) (int, error) {
+	if len(dst) == 0 {
+		return 0, nil
+	}
+	var n int
+	var err error
+	if off >= 0 && hf.mode.IsRegular() {
+		n, err = hf.f.ReadAt(dst, off)
+	} else {
+		n, err = hf.f.Read(dst)
+	}
+	return n, hostErr(err)
+}
+
+// Write implements vfs.FileDescriptionImpl.Write.
+func (hf *File) Write(_ vfs.Context, src []byte, off int64) (int, error) {
+	var n int
+	var err error
+	if off >= 0 && hf.mode.IsRegular() {
+		n, err = hf.f.WriteAt(src, off)
+	} else {
+		n, err = hf.f.Write(src)
+	}
+	return n, hostErr(err)
+}
+
+// hostErr converts errors from os.File: end of file is a zero read, and
+// host errnos keep their numbers.
+func hostErr(err error) error {
+	if err == nil || errors.Is(err, io.EOF) {
+		return nil
+	}
+	var e unix.Errno
+	if errors.As(err, &e) {
+		return errno.Errno(e)
+	}
+	return errno.EIO
+}
+
+// Stat implements vfs.FileDescriptionImpl.Stat with a guest-side identity.
+func (hf *File) Stat(vfs.Context) (linux.Statx, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(hf.hostFD, &st); err != nil {
+		return linux.Statx{}, hostErr(err)
+	}
+	x := linux.Statx{
+		Mask: linux.STATX_BASIC_STATS, Blksize: 4096, Nlink: 1,
+		UID: st.Uid, GID: st.Gid, Mode: uint16(st.Mode), Ino: hf.ino, Size: uint64(st.Size), Blocks: uint64(st.Blocks),
+		Atime: linux.StatxTimestamp{Sec: st.Atim.Sec, Nsec: uint32(st.Atim.Nsec)},
+		Mtime: linux.StatxTimestamp{Sec: st.Mtim.Sec, Nsec: uint32(st.Mtim.Nsec)},
+		Ctime: linux.StatxTimestamp{Sec: st.Ctim.Sec, Nsec: uint32(st.Ctim.Nsec)},
+	}
+	if hf.tty {
+		// The guest's terminal is /dev/pts/0: UNIX98_PTY_SLAVE_MAJOR 136.
+		x.RdevMajor, x.RdevMinor = 136, 0
+		x.UID, x.GID = 0, 5
+	}
+	// Dev 0:N with a fixed small N marks "anonymous" files, like pipefs.
+	x.DevMinor = 12
+	return x, nil
+}
+
+// Readiness implements vfs.FileDescriptionImpl.Readiness with poll(2) on
+// the host fd.
+func (hf *File) Readiness(mask vfs.EventMask) vfs.EventMask {
+	fds := []unix.PollFd{{Fd: int32(hf.hostFD), Events: int16(mask)}}
+	if n, err := unix.Poll(fds, 0); err != nil || n == 0 {
+		return 0
+	}
+	return vfs.EventMask(fds[0].Revents) & (mask | vfs.EventErr | vfs.EventHUp)
+}
+
+// Ioctl implements vfs.FileDescriptionImpl.Ioctl: terminal requests on
+// ttys, FIONREAD on anything.
+func (hf *File) Ioctl(_ vfs.Context, mem vfs.UserMemory, cmd uint32, arg uintptr) (uintptr, error) {
+	switch cmd {
+	case linux.FIONREAD:
+		n, err := unix.IoctlGetInt(hf.hostFD, linux.FIONREAD)
+		if err != nil {
+			return 0, hostErr(err)
+		}
+		return 0, copyOutInt32(mem, arg, int32(n))
+	}
+	if !hf.tty {
+		return 0, errno.ENOTTY
+	}
+	switch cmd {
+	case linux.TCGETS:
+		t, err := unix.IoctlGetTermios(hf.hostFD, unix.TCGETS)
+		if err != nil {
+			return 0, hostErr(err)
+		}
+		kt := linux.Termios{InputFlags: t.Iflag, OutputFlags: t.Oflag, ControlFlags: t.Cflag, LocalFlags: t.Lflag, LineDiscipline: t.Line}
+		copy(kt.ControlCharacters[:], t.Cc[:])
+		buf := make([]byte, linux.SizeofTermios)
+		kt.MarshalBytes(buf)
+		_, err = mem.CopyOutBytes(addr(arg), buf)
+		return 0, err
+	case linux.TCSETS, linux.TCSETSW, linux.TCSETSF:
+		buf := make([]byte, linux.SizeofTermios)
+		if _, err := mem.CopyInBytes(addr(arg), buf); err != nil {
+			return 0, err
+		}
+		var kt linux.Termios
+		kt.UnmarshalBytes(buf)
+		t := unix.Termios{Iflag: kt.InputFlags, Oflag: kt.OutputFlags, Cflag: kt.ControlFlags, Lflag: kt.LocalFlags, Line: kt.LineDiscipline}
+		copy(t.Cc[:], kt.ControlCharacters[:])
+		return 0, hostErr(unix.IoctlSetTermios(hf.hostFD, uint(cmd), &t))
+	case linux.TIOCGWINSZ:
+		ws, err := unix.IoctlGetWinsize(hf.hostFD, unix.TIOCGWINSZ)
+		if err != nil {
+			return 0, hostErr(err)
+		}
+		w := linux.Winsize{Row: ws.Row, Col: ws.Col, Xpixel: ws.Xpixel, Ypixel: ws.Ypixel}
+		buf := make([]byte, linux.SizeofWinsize)
+		w.MarshalBytes(buf)
+		_, err = mem.CopyOutBytes(addr(arg), buf)
+		return 0, err
+	case linux.TIOCSWINSZ:
+		buf := make([]byte, linux.SizeofWinsize)
+		if _, err := mem.CopyInBytes(addr(arg), buf); err != nil {
+			return 0, err
+		}
+		var w linux.Winsize
+		w.UnmarshalBytes(buf)
+		return 0, hostErr(unix.IoctlSetWinsize(hf.hostFD, unix.TIOCSWINSZ, &unix.Winsize{Row: w.Row, Col: w.Col, Xpixel: w.Xpixel, Ypixel: w.Ypixel}))
+	}
+	// Process-group requests (TIOCGPGRP, TIOCSPGRP, TIOCSCTTY) would
+	// expose or change host process groups; job control in the sandbox
+	// needs sentry-side sessions first.
+	return 0, errno.ENOTTY
+}
