@@ -70,6 +70,8 @@ func NewState(entry, stack hostarch.Addr) State {
 	s.Regs.Cs = UserCS
 	s.Regs.Ss = UserDS
 	s.Regs.Eflags = InitEflags
+	// orig_rax = -1: no syscall is in progress, so nothing may be restarted.
+	s.Regs.Orig_rax = ^uint64(0)
 	return s
 }
 
