@@ -149,3 +149,9 @@ func (f *MemoryFile) Release() {
 	unix.Munmap(f.mapping)
 	unix.Close(f.fd)
 }
+
+// Decommit releases the memory of [off, off+n) without freeing the range:
+// it reads as zeros afterwards (madvise(MADV_DONTNEED) on private memory).
+func (f *MemoryFile) Decommit(off, n uint64) error {
+	return unix.Fallocate(f.fd, unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, int64(off), int64(n))
+}

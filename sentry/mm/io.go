@@ -1,0 +1,186 @@
+package mm
+
+import (
+	"io"
+
+	"github.com/runsc-lite/runsc-lite/abi/linux/errno"
+	"github.com/runsc-lite/runsc-lite/hostarch"
+)
+
+// Fault codes for SIGSEGV's si_code, from <asm-generic/siginfo.h>.
+const (
+	SEGV_MAPERR = 1 // No mapping at the address.
+	SEGV_ACCERR = 2 // The mapping forbids the access.
+)
+
+// FaultError says why a fault could not be resolved; it becomes SIGSEGV.
+type FaultError struct {
+	Code int32
+}
+
+// Error implements error.
+func (e *FaultError) Error() string {
+	if e.Code == SEGV_MAPERR {
+		return "no mapping"
+	}
+	return "access not permitted"
+}
+
+// HandleFault resolves a guest fault at addr, by reading file pages that
+// were never filled. It returns a *FaultError if the fault is the guest's:
+// no mapping, or one that forbids the access.
+func (mm *MemoryManager) HandleFault(addr hostarch.Addr, at hostarch.AccessType) error {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	v := mm.vmaAtLocked(addr)
+	if v == nil {
+		return &FaultError{Code: SEGV_MAPERR}
+	}
+	if !v.perms.Any() || (at.Execute && !v.perms.Execute) {
+		return &FaultError{Code: SEGV_ACCERR}
+	}
+	if v.filled == nil || v.filled[(addr-v.start)>>hostarch.PageShift] {
+		// The page is mapped with the vma's permissions, so the guest's
+		// access broke them (ptrace cannot tell us which access it was).
+		return &FaultError{Code: SEGV_ACCERR}
+	}
+	if err := mm.fillLocked(v, addr.RoundDown(), true); err != nil {
+		return &FaultError{Code: SEGV_MAPERR}
+	}
+	return nil
+}
+
+// fillLocked reads the chunk of file vma v around page into the memory
+// file and maps it in the stub. mapIt is false when the caller only needs
+// the data in the sentry; the stub mapping is made anyway so that "filled"
+// keeps meaning "filled and mapped".
+func (mm *MemoryManager) fillLocked(v *vma, page hostarch.Addr, mapIt bool) error {
+	first := int((page - v.start) >> hostarch.PageShift)
+	first -= first % fileChunkPages
+	last := min(first+fileChunkPages, len(v.filled))
+	for p := first; p < last; {
+		if v.filled[p] {
+			p++
+			continue
+		}
+		q := p
+		for q < last && !v.filled[q] {
+			q++
+		}
+		off := uint64(p) << hostarch.PageShift
+		n := uint64(q-p) << hostarch.PageShift
+		buf := mm.mf.Slice(v.mfOff+off, n)
+		got, err := v.file.ReadAt(buf, int64(v.fileOff+off))
+		if err != nil && err != io.EOF {
+			return err
+		}
+		// Past the end of the file the pages stay zero. (Linux raises
+		// SIGBUS for pages wholly beyond EOF; we give zeros.)
+		_ = got
+		for k := p; k < q; k++ {
+			v.filled[k] = true
+		}
+		s := v.start + hostarch.Addr(off)
+		if err := mm.mapHostLocked(v, s, s+hostarch.Addr(n)); err != nil {
+			return err
+		}
+		p = q
+	}
+	return nil
+}
+
+// forEachLocked calls f with the memory-file bytes backing [addr,
+// addr+n), in address order, after checking that each vma allows at. It
+// returns how many bytes f was given before a bad address stopped it.
+func (mm *MemoryManager) forEachLocked(addr hostarch.Addr, n int, at hostarch.AccessType, f func(b []byte)) (int, error) {
+	done := 0
+	for done < n {
+		cur := addr + hostarch.Addr(done)
+		if cur < addr { // Wrapped around the address space.
+			return done, errno.EFAULT
+		}
+		v := mm.vmaAtLocked(cur)
+		if v == nil || !v.perms.SupersetOf(at) {
+			return done, errno.EFAULT
+		}
+		chunk := min(uint64(n-done), uint64(v.end-cur))
+		if v.filled != nil {
+			// Make sure the pages hold the file's data.
+			for p := cur.RoundDown(); p < cur+hostarch.Addr(chunk); p += hostarch.PageSize {
+				if !v.filled[(p-v.start)>>hostarch.PageShift] {
+					if err := mm.fillLocked(v, p, false); err != nil {
+						return done, errno.EFAULT
+					}
+				}
+			}
+		}
+		f(mm.mf.Slice(v.mfOff+uint64(cur-v.start), chunk))
+		done += int(chunk)
+	}
+	return done, nil
+}
+
+// CopyIn reads len(dst) bytes of guest memory at addr. It returns the
+// bytes copied and EFAULT if it stopped at a bad address.
+func (mm *MemoryManager) CopyIn(addr hostarch.Addr, dst []byte) (int, error) {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	return mm.forEachLocked(addr, len(dst), hostarch.Read, func(b []byte) {
+		copy(dst, b)
+		dst = dst[len(b):]
+	})
+}
+
+// CopyOut writes src to guest memory at addr. The mapping must be
+// writable, as for the kernel's copy_to_user.
+func (mm *MemoryManager) CopyOut(addr hostarch.Addr, src []byte) (int, error) {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	return mm.forEachLocked(addr, len(src), hostarch.Write, func(b []byte) {
+		copy(b, src)
+		src = src[len(b):]
+	})
+}
+
+// ZeroOut writes n zero bytes at addr.
+func (mm *MemoryManager) ZeroOut(addr hostarch.Addr, n int) (int, error) {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	return mm.forEachLocked(addr, n, hostarch.Write, func(b []byte) { clear(b) })
+}
+
+// CopyInString reads a NUL-terminated string of at most maxlen bytes
+// (without the NUL). It fails with ENAMETOOLONG if no NUL comes within
+// maxlen bytes, and EFAULT on a bad address.
+func (mm *MemoryManager) CopyInString(addr hostarch.Addr, maxlen int) (string, error) {
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	var out []byte
+	for len(out) < maxlen {
+		cur := addr + hostarch.Addr(len(out))
+		// Read up to the end of the page, so that a string that ends just
+		// before an unmapped page is still readable.
+		n := min(int(hostarch.PageSize-uint64(cur)%hostarch.PageSize), maxlen-len(out))
+		found := -1
+		_, err := mm.forEachLocked(cur, n, hostarch.Read, func(b []byte) {
+			if found >= 0 {
+				return
+			}
+			for i, c := range b {
+				if c == 0 {
+					found = i
+					out = append(out, b[:i]...)
+					return
+				}
+			}
+			out = append(out, b...)
+		})
+		if found >= 0 {
+			return string(out), nil
+		}
+		if err != nil {
+			return "", err
+		}
+	}
+	return "", errno.ENAMETOOLONG
+}
