@@ -122,3 +122,28 @@ func (m FileMode) IsSymlink() bool { return m&S_IFMT == S_IFLNK }
 
 // DirentType returns the DT_* value for m's file type.
 func (m FileMode) DirentType() uint8 { return uint8(m&S_IFMT) >> 12 }
+
+// Record locking fcntl(2) commands and lock types, from
+// <asm-generic/fcntl.h>.
+const (
+	F_GETLK      = 5
+	F_SETLK      = 6
+	F_SETLKW     = 7
+	F_SETOWN     = 8
+	F_GETOWN     = 9
+	F_OFD_GETLK  = 36
+	F_OFD_SETLK  = 37
+	F_OFD_SETLKW = 38
+
+	F_RDLCK = 0
+	F_WRLCK = 1
+	F_UNLCK = 2
+)
+
+// SizeofFlock is the size of struct flock on x86-64: l_type and l_whence
+// (shorts), l_start, l_len (off_t), l_pid (int), and padding.
+const SizeofFlock = 32
+
+// MAX_RW_COUNT is the most one read or write transfers, from
+// <linux/fs.h>: INT_MAX rounded down to a page.
+const MAX_RW_COUNT = 0x7ffff000

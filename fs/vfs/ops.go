@@ -784,3 +784,8 @@ func (vfs *VirtualFilesystem) pathFromLocked(root, vd VirtualDentry) (string, bo
 func NowStatxTimestamp() linux.StatxTimestamp {
 	return linux.NsecToStatxTimestamp(time.Now().UnixNano())
 }
+
+// CheckAccess checks ats against attributes st with ctx's credentials.
+func (vfs *VirtualFilesystem) CheckAccess(ctx Context, st *linux.Statx, ats AccessTypes) error {
+	return checkStatPermissions(ctx.Credentials(), ats, st)
+}
