@@ -48,7 +48,18 @@ func newPIDDir(p Process) *pidDir {
 			}
 			return "", errno.ENOENT
 		}},
-		"cwd":  &symlink{base: next(linux.S_IFLNK | 0o777), target: func() (string, error) { return p.Cwd(), nil }},
+		"cwd": &symlink{base: next(linux.S_IFLNK | 0o777),
+			target: func() (string, error) {
+				vd := p.Cwd()
+				if !vd.Ok() {
+					return "", errno.ENOENT
+				}
+				return vd.Mount.VFS().PathName(vd), nil
+			},
+			// Resolution follows the link without reading it: Readlink
+			// here takes the VFS lock that resolution holds.
+			magic: func() (vfs.VirtualDentry, bool) { vd := p.Cwd(); return vd, vd.Ok() },
+		},
 		"root": &symlink{base: next(linux.S_IFLNK | 0o777), target: func() (string, error) { return "/", nil }},
 		"fd":   &fdDir{base: next(linux.S_IFDIR | 0o500), p: p},
 	}

@@ -28,8 +28,8 @@ type Process interface {
 	Comm() string
 	// ExePath is the guest path of the executable.
 	ExePath() string
-	// Cwd is the guest path of the working directory.
-	Cwd() string
+	// Cwd is the working directory.
+	Cwd() vfs.VirtualDentry
 	// Cmdline and Environ return the argument and environment areas of
 	// the process's memory: NUL-terminated strings, back to back.
 	Cmdline() []byte

@@ -15,13 +15,14 @@ import (
 
 type fakeProc struct {
 	fds map[int32]*vfs.FileDescription
+	cwd vfs.VirtualDentry
 }
 
 func (p *fakeProc) PID() int32                     { return 7 }
 func (p *fakeProc) PPID() int32                    { return 1 }
 func (p *fakeProc) Comm() string                   { return "cat" }
 func (p *fakeProc) ExePath() string                { return "/bin/cat" }
-func (p *fakeProc) Cwd() string                    { return "/tmp" }
+func (p *fakeProc) Cwd() vfs.VirtualDentry         { return p.cwd }
 func (p *fakeProc) Cmdline() []byte                { return []byte("cat\x00-n\x00") }
 func (p *fakeProc) Environ() []byte                { return []byte("A=b\x00") }
 func (p *fakeProc) Maps() string                   { return "00400000-00401000 r-xp 00000000 00:29 5 /bin/cat\n" }
@@ -87,7 +88,11 @@ func TestProc(t *testing.T) {
 		noIO
 	}{}, linux.O_RDWR, vfs.VirtualDentry{}, vfs.FileDescriptionOptions{Stream: true, Name: "pipe:[3]"})
 	defer anon.DecRef()
-	p := &fakeProc{fds: map[int32]*vfs.FileDescription{0: null, 1: anon, 2: null}}
+	devDir, err := v.GetDentryAt(rc, pop("/dev"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &fakeProc{fds: map[int32]*vfs.FileDescription{0: null, 1: anon, 2: null}, cwd: devDir}
 	ctx := procCtx{auth.NewCredentials(1000, 100), p}
 
 	read := func(path string) (string, error) {
@@ -118,6 +123,12 @@ func TestProc(t *testing.T) {
 	}
 	if got := readlink("/proc/7/fd/1"); got != "pipe:[3]" {
 		t.Errorf("fd/1 -> %q", got)
+	}
+	if got := readlink("/proc/self/cwd"); got != "/dev" {
+		t.Errorf("cwd -> %q", got)
+	}
+	if s, err := v.StatAt(ctx, pop("/proc/self/cwd/null")); err != nil || s.RdevMinor != 3 {
+		t.Errorf("through cwd: %v", err)
 	}
 	if got := readlink("/dev/stderr"); got != "/proc/self/fd/2" {
 		t.Errorf("/dev/stderr -> %q", got)

@@ -35,7 +35,10 @@ type SetStatOptions struct {
 // SymlinkInode is a symbolic link.
 type SymlinkInode interface {
 	Inode
-	// Readlink returns the link's target, uninterpreted.
+	// Readlink returns the link's target, uninterpreted. It may be
+	// called during path resolution, with the VFS's tree lock held, so it
+	// must not call back into VirtualFilesystem path operations (a
+	// MagicLinkInode that needs to should resolve via MagicLink).
 	Readlink(ctx Context) (string, error)
 }
 

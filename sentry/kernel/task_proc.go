@@ -28,15 +28,7 @@ func (p procProcess) Comm() string { return p.t.Name() }
 
 func (p procProcess) ExePath() string { return p.t.ThreadGroup().ExePath() }
 
-func (p procProcess) Cwd() string {
-	fsc := p.t.FSContext()
-	path, err := p.t.VFS().PathFrom(fsc.RootDirectory(), fsc.WorkingDirectory())
-	if err != nil {
-		// The cwd was removed; Linux shows the old path with " (deleted)".
-		return p.t.VFS().PathName(fsc.WorkingDirectory())
-	}
-	return path
-}
+func (p procProcess) Cwd() vfs.VirtualDentry { return p.t.FSContext().WorkingDirectory() }
 
 // readArea copies an argument or environment area out of guest memory.
 func (p procProcess) readArea(r hostarch.AddrRange) []byte {
