@@ -1,9 +1,16 @@
 // Package kernel is the sentry's kernel: tasks, thread groups, the task run
 // loop and syscall dispatch.
+//
+// Lock order:
+//
+//	Kernel.mu
+//	  ThreadGroup.mu
 package kernel
 
 import (
+	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/runsc-lite/runsc-lite/platform"
 	"github.com/runsc-lite/runsc-lite/sentry/memfile"
@@ -17,9 +24,81 @@ type Kernel struct {
 	MemFile *memfile.MemoryFile
 	// Syscalls is the syscall table. Immutable.
 	Syscalls *SyscallTable
+	// Log receives the sentry's diagnostics (never guest data at Info or
+	// above). Immutable.
+	Log *slog.Logger
+	// Hostname is the sandbox's hostname (uname nodename). Immutable for
+	// now: sethostname is refused.
+	Hostname string
+	// Release is the Linux release uname reports. Immutable.
+	Release string
+
+	// bootTime is when the sandbox started, for uptime. Immutable.
+	bootTime time.Time
+
+	// unimplemented records the syscalls already logged as unimplemented,
+	// so each is logged once.
+	unimplemented sync.Map
+
+	// futex holds futex wait queues, made on first use.
+	futexOnce sync.Once
+	futex     *futexManager
 
 	// mu protects the fields below.
-	mu      sync.Mutex
-	nextTID ThreadID
-	tasks   map[ThreadID]*Task
+	mu sync.Mutex
+	// lastTID is the last thread id allocated.
+	lastTID ThreadID
+	// tasks are the live tasks by tid.
+	tasks map[ThreadID]*Task
+	// threadGroups are the live processes by pid.
+	threadGroups map[ThreadID]*ThreadGroup
 }
+
+// DefaultRelease is the Linux release the sandbox reports: a long-term
+// kernel new enough for current glibc and Go.
+const DefaultRelease = "6.1.0"
+
+// New returns a kernel over the given platform and memory file.
+func New(p platform.Platform, mf *memfile.MemoryFile, table *SyscallTable, log *slog.Logger, hostname string) *Kernel {
+	return &Kernel{
+		Platform:     p,
+		MemFile:      mf,
+		Syscalls:     table,
+		Log:          log,
+		Hostname:     hostname,
+		Release:      DefaultRelease,
+		bootTime:     time.Now(),
+		tasks:        make(map[ThreadID]*Task),
+		threadGroups: make(map[ThreadID]*ThreadGroup),
+	}
+}
+
+// Uptime returns how long the sandbox has run.
+func (k *Kernel) Uptime() time.Duration { return time.Since(k.bootTime) }
+
+// BootTime returns when the sandbox started.
+func (k *Kernel) BootTime() time.Time { return k.bootTime }
+
+// NumProcesses returns the number of live processes.
+func (k *Kernel) NumProcesses() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.threadGroups)
+}
+
+// allocTIDLocked returns a free thread id. The first is 1: the sandbox's
+// init.
+func (k *Kernel) allocTIDLocked() ThreadID {
+	for {
+		k.lastTID++
+		if k.lastTID <= 0 || k.lastTID > maxPID {
+			k.lastTID = 1
+		}
+		if _, ok := k.tasks[k.lastTID]; !ok {
+			return k.lastTID
+		}
+	}
+}
+
+// maxPID is the default /proc/sys/kernel/pid_max.
+const maxPID = 4194304

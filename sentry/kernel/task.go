@@ -50,6 +50,13 @@ type Task struct {
 	clearChildTID uintptr
 	robustList    uintptr
 
+	// sigMask is the blocked signal set; altStack* are sigaltstack's
+	// state. Owned by the task goroutine.
+	sigMask       SignalSet
+	altStackSP    uint64
+	altStackSize  uint64
+	altStackFlags int32
+
 	// interruptCh is signalled (non-blocking send) when something wants the
 	// task goroutine's attention while it blocks in the sentry.
 	interruptCh chan struct{}

@@ -1,6 +1,10 @@
 package kernel
 
-import "sync"
+import (
+	"github.com/runsc-lite/runsc-lite/abi/linux"
+	"sync"
+	"sync/atomic"
+)
 
 // WaitStatus is a wait(2) status word: exit code << 8, or the terminating
 // signal number (| 0x80 for a core dump).
@@ -31,14 +35,24 @@ type ThreadGroup struct {
 	// pid is the thread group id (the leader's tid). Immutable.
 	pid ThreadID
 
+	// killSignal, when non-zero, is a signal that must end every task of
+	// the process at its next check (SIGKILL semantics).
+	killSignal atomic.Int32
+
 	// mu protects the fields below.
 	mu sync.Mutex
+	// exiting is set by exit_group or a fatal signal; status is then final.
+	exiting bool
 	// tasks are the live threads.
 	tasks map[*Task]struct{}
 	// leader is the thread group leader.
 	leader *Task
 	// parent is the parent process, nil for init.
 	parent *ThreadGroup
+	// actions are the signal dispositions, indexed by signal number.
+	actions [linux.NSIG]SigAction
+	// limits are the resource limits.
+	limits LimitSet
 	// exePath is the guest path of the executable, for /proc/[pid]/exe.
 	exePath string
 	// exited is set once the last task has exited; status is its status.

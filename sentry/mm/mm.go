@@ -89,7 +89,7 @@ func New(mf *memfile.MemoryFile, as platform.AddressSpace, p platform.Platform) 
 	}
 	// Leave room for the stack (and its growth) below the top, as Linux's
 	// mmap_base leaves the stack rlimit plus a gap.
-	mm.mmapBase = mm.maxAddr - 1<<30
+	mm.mmapBase = mm.maxAddr - hostarch.PageSize - 128<<20
 	mm.users.Store(1)
 	return mm
 }

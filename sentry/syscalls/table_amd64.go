@@ -14,6 +14,13 @@ import (
 // families are the per-family entry maps, merged by Table.
 var families = []map[uintptr]kernel.Syscall{
 	fileSyscalls,
+	mmSyscalls,
+	processSyscalls,
+	timeSyscalls,
+	execSyscalls,
+	signalSyscalls,
+	futexSyscalls,
+	xattrSyscalls,
 }
 
 // Table builds the syscall table. It panics if two families claim a number

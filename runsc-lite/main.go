@@ -1,0 +1,56 @@
+// Command runsc-lite runs untrusted Linux programs in a user-space kernel,
+// so that the host kernel never serves their syscalls directly.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/urfave/cli/v2"
+)
+
+// exitError carries an exit status out of a command without printing
+// anything more.
+type exitError struct{ code int }
+
+func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+func main() {
+	app := &cli.App{
+		Name:  "runsc-lite",
+		Usage: "run Linux programs in a user-space kernel sandbox",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "platform", Value: "ptrace", Usage: "how guest code is run: ptrace"},
+			&cli.StringFlag{Name: "log", Usage: "write sentry diagnostics to `FILE` instead of stderr"},
+			&cli.BoolFlag{Name: "debug", Usage: "log debug messages"},
+		},
+		Commands: []*cli.Command{
+			doCommand,
+			syscallsCommand,
+		},
+		// Errors are printed once, by main, as one line.
+		ExitErrHandler: func(*cli.Context, error) {},
+	}
+	if err := app.Run(os.Args); err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			os.Exit(ee.code)
+		}
+		fmt.Fprintf(os.Stderr, "runsc-lite: %v\n", err)
+		var ce *cmdError
+		if errors.As(err, &ce) {
+			os.Exit(ce.code)
+		}
+		os.Exit(125)
+	}
+}
+
+// cmdError is an error with the exit status it should produce.
+type cmdError struct {
+	code int
+	err  error
+}
+
+func (e *cmdError) Error() string { return e.err.Error() }
+func (e *cmdError) Unwrap() error { return e.err }

@@ -1,0 +1,178 @@
+package syscalls
+
+import (
+	"github.com/runsc-lite/runsc-lite/abi/linux"
+	"github.com/runsc-lite/runsc-lite/abi/linux/errno"
+	"github.com/runsc-lite/runsc-lite/fs/vfs"
+	"github.com/runsc-lite/runsc-lite/hostarch"
+	"github.com/runsc-lite/runsc-lite/sentry/arch"
+	"github.com/runsc-lite/runsc-lite/sentry/kernel"
+	"github.com/runsc-lite/runsc-lite/sentry/mm"
+)
+
+// mmSyscalls are the memory management syscalls.
+var mmSyscalls = map[uintptr]kernel.Syscall{
+	9:  {Name: "mmap", Fn: Mmap, Support: kernel.SupportPartial, Note: "Writable MAP_SHARED file mappings return ENODEV; shared anonymous memory is not yet shared across fork."},
+	10: {Name: "mprotect", Fn: Mprotect, Support: kernel.SupportFull},
+	11: {Name: "munmap", Fn: Munmap, Support: kernel.SupportFull},
+	12: {Name: "brk", Fn: Brk, Support: kernel.SupportFull},
+	25: {Name: "mremap", Fn: Mremap, Support: kernel.SupportPartial, Note: "MREMAP_DONTUNMAP and old_size 0 return EINVAL."},
+	26: {Name: "msync", Fn: Msync, Support: kernel.SupportFull},
+	28: {Name: "madvise", Fn: Madvise, Support: kernel.SupportPartial, Note: "MADV_DONTNEED is honoured; other advice is accepted and ignored."},
+}
+
+const protMask = linux.PROT_READ | linux.PROT_WRITE | linux.PROT_EXEC
+
+// Mmap implements Linux syscall mmap(2).
+func Mmap(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
+	addr, length, prot, flags, fd, off := args[0].Pointer(), args[1].Uint64(), args[2].Int(), args[3].Int(), args[4].Int(), args[5].Uint64()
+
+	if prot&^protMask != 0 {
+		return 0, errno.EINVAL
+	}
+	typ := flags & linux.MAP_TYPE
+	if typ != linux.MAP_SHARED && typ != linux.MAP_PRIVATE && typ != linux.MAP_SHARED_VALIDATE {
+		return 0, errno.EINVAL
+	}
+	if length == 0 {
+		return 0, errno.EINVAL
+	}
+	// "EINVAL ... offset not aligned on a page boundary" - mmap(2).
+	if off%hostarch.PageSize != 0 {
+		return 0, errno.EINVAL
+	}
+	if flags&linux.MAP_HUGETLB != 0 {
+		// No hugetlbfs in the sandbox: as on a host with no huge pages.
+		return 0, errno.ENOMEM
+	}
+	opts := mm.MMapOpts{
+		Length:    length,
+		Addr:      addr,
+		Fixed:     flags&linux.MAP_FIXED != 0,
+		NoReplace: flags&linux.MAP_FIXED_NOREPLACE != 0 && flags&linux.MAP_FIXED == 0,
+		Perms:     hostarch.ProtToAccessType(int(prot)),
+		MaxPerms:  hostarch.AnyAccess,
+		Private:   typ == linux.MAP_PRIVATE,
+		GrowsDown: flags&linux.MAP_GROWSDOWN != 0,
+	}
+	if flags&linux.MAP_ANONYMOUS == 0 {
+		file := t.GetFile(fd)
+		if file == nil {
+			return 0, errno.EBADF
+		}
+		defer file.DecRef()
+		if err := checkMappable(t, file, opts); err != nil {
+			return 0, err
+		}
+		if !file.IsWritable() || !opts.Private {
+			// Read-only files can never be made writable by mprotect when
+			// shared.
+			if !opts.Private {
+				opts.MaxPerms.Write = false
+			}
+		}
+		opts.File, opts.Offset = file, off
+		// Shared read-only file mappings behave as private ones: nothing
+		// can write through them.
+		opts.Private = true
+	}
+	a, err := t.MemoryManager().MMap(opts)
+	return uintptr(a), err
+}
+
+// checkMappable applies mmap(2)'s rules for file mappings.
+func checkMappable(t *kernel.Task, file *vfs.FileDescription, opts mm.MMapOpts) error {
+	if file.IsPath() {
+		return errno.EBADF
+	}
+	st, err := file.Stat(t)
+	if err != nil {
+		return err
+	}
+	// "ENODEV The underlying filesystem of the specified file does not
+	// support memory mapping." Only regular files are mapped here.
+	if !st.FileMode().IsRegular() {
+		return errno.ENODEV
+	}
+	// "EACCES A file descriptor refers to a non-regular file. Or a file
+	// mapping was requested, but fd is not open for reading."
+	if !file.IsReadable() {
+		return errno.EACCES
+	}
+	if !opts.Private && opts.Perms.Write {
+		if !file.IsWritable() {
+			return errno.EACCES
+		}
+		// sandbox-divergence: writable shared file mappings need the page
+		// cache that arrives with the full VFS.
+		return errno.ENODEV
+	}
+	return nil
+}
+
+// Munmap implements Linux syscall munmap(2).
+func Munmap(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
+	addr, length := args[0].Pointer(), args[1].Uint64()
+	return 0, t.MemoryManager().MUnmap(addr, length)
+}
+
+// Mprotect implements Linux syscall mprotect(2).
+func Mprotect(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
+	addr, length, prot := args[0].Pointer(), args[1].Uint64(), args[2].Int()
+	if prot&^(protMask|linux.PROT_GROWSDOWN|linux.PROT_GROWSUP) != 0 {
+		return 0, errno.EINVAL
+	}
+	if prot&linux.PROT_GROWSDOWN != 0 && prot&linux.PROT_GROWSUP != 0 {
+		return 0, errno.EINVAL
+	}
+	return 0, t.MemoryManager().MProtect(addr, length, hostarch.ProtToAccessType(int(prot&protMask)))
+}
+
+// Brk implements Linux syscall brk(2).
+func Brk(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
+	return uintptr(t.MemoryManager().Brk(args[0].Pointer())), nil
+}
+
+// Mremap implements Linux syscall mremap(2).
+func Mremap(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
+	old, oldSize, newSize, flags, newAddr := args[0].Pointer(), args[1].Uint64(), args[2].Uint64(), args[3].Int(), args[4].Pointer()
+	a, err := t.MemoryManager().MRemap(old, oldSize, newSize, int(flags), newAddr)
+	return uintptr(a), err
+}
+
+// Msync implements Linux syscall msync(2). Private mappings have nothing to
+// write back, so only the arguments and the range are checked.
+func Msync(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
+	addr, length, flags := args[0].Pointer(), args[1].Uint64(), args[2].Int()
+	if !addr.IsPageAligned() || flags&^(linux.MS_ASYNC|linux.MS_SYNC|linux.MS_INVALIDATE) != 0 {
+		return 0, errno.EINVAL
+	}
+	if flags&linux.MS_ASYNC != 0 && flags&linux.MS_SYNC != 0 {
+		return 0, errno.EINVAL
+	}
+	if _, ok := addr.AddLength(length); !ok {
+		return 0, errno.ENOMEM
+	}
+	return 0, nil
+}
+
+// Madvise implements Linux syscall madvise(2).
+func Madvise(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
+	addr, length, advice := args[0].Pointer(), args[1].Uint64(), args[2].Int()
+	if !addr.IsPageAligned() {
+		return 0, errno.EINVAL
+	}
+	switch advice {
+	case linux.MADV_DONTNEED:
+		return 0, t.MemoryManager().MAdviseDontNeed(addr, length)
+	case linux.MADV_NORMAL, linux.MADV_RANDOM, linux.MADV_SEQUENTIAL, linux.MADV_WILLNEED,
+		linux.MADV_FREE, linux.MADV_DONTFORK, linux.MADV_DOFORK, linux.MADV_MERGEABLE,
+		linux.MADV_UNMERGEABLE, linux.MADV_HUGEPAGE, linux.MADV_NOHUGEPAGE, linux.MADV_DONTDUMP,
+		linux.MADV_DODUMP, linux.MADV_WIPEONFORK, linux.MADV_KEEPONFORK, linux.MADV_COLD,
+		linux.MADV_PAGEOUT, linux.MADV_POPULATE_READ, linux.MADV_POPULATE_WRITE, linux.MADV_COLLAPSE:
+		// Hints: the sandbox's memory is the host's concern. MADV_FREE may
+		// keep the data, which is what ignoring it does.
+		return 0, nil
+	}
+	return 0, errno.EINVAL
+}
