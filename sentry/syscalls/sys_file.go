@@ -1,0 +1,278 @@
+package syscalls
+
+import (
+	"encoding/binary"
+
+	"github.com/runsc-lite/runsc-lite/abi/linux"
+	"github.com/runsc-lite/runsc-lite/abi/linux/errno"
+	"github.com/runsc-lite/runsc-lite/fs/vfs"
+	"github.com/runsc-lite/runsc-lite/hostarch"
+	"github.com/runsc-lite/runsc-lite/sentry/arch"
+	"github.com/runsc-lite/runsc-lite/sentry/kernel"
+)
+
+// openat is the common part of open, openat and creat.
+func openat(t *kernel.Task, dirfd int32, pathAddr hostarch.Addr, flags, mode uint32) (uintptr, error) {
+	// Since Linux 6.4, "O_CREAT | O_DIRECTORY" is EINVAL
+	// (fs/open.c:build_open_flags).
+	if flags&linux.O_CREAT != 0 && flags&linux.O_DIRECTORY != 0 {
+		return 0, errno.EINVAL
+	}
+	pop, err := copyInPathOp(t, dirfd, pathAddr, flags&linux.O_NOFOLLOW == 0)
+	if err != nil {
+		return 0, err
+	}
+	mode = mode & 0o7777 &^ t.FSContext().Umask()
+	// fs/open.c:do_sys_open forces O_LARGEFILE on 64-bit, so F_GETFL
+	// shows it.
+	f, err := t.VFS().OpenAt(t, &pop, vfs.OpenOptions{Flags: flags | linux.O_LARGEFILE, Mode: linux.FileMode(mode)})
+	if err != nil {
+		return 0, err
+	}
+	defer f.DecRef()
+	fd, err := t.FDTable().NewFD(0, f, flags&linux.O_CLOEXEC != 0)
+	return uintptr(fd), err
+}
+
+// Open implements Linux syscall open(2).
+func Open(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
+	return openat(t, linux.AT_FDCWD, args[0].Pointer(), args[1].Uint(), args[2].ModeT())
+}
+
+// Openat implements Linux syscall openat(2).
+func Openat(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
+	return openat(t, args[0].Int(), args[1].Pointer(), args[2].Uint(), args[3].ModeT())
+}
+
+// Creat implements Linux syscall creat(2): "equivalent to open() with flags
+// equal to O_CREAT|O_WRONLY|O_TRUNC".
+func Creat(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
+	return openat(t, linux.AT_FDCWD, args[0].Pointer(), linux.O_CREAT|linux.O_WRONLY|linux.O_TRUNC, args[1].ModeT())
+}
+
+// Truncate implements Linux syscall truncate(2).
+func Truncate(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
+	length := args[1].Int64()
+	if length < 0 {
+		return 0, errno.EINVAL
+	}
+	pop, err := copyInPathOp(t, linux.AT_FDCWD, args[0].Pointer(), true)
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.VFS().SetStatAt(t, &pop, &vfs.SetStatOptions{Stat: linux.Statx{Mask: linux.STATX_SIZE, Size: uint64(length)}})
+}
+
+// Ftruncate implements Linux syscall ftruncate(2).
+func Ftruncate(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
+	fd, length := args[0].Int(), args[1].Int64()
+	if length < 0 {
+		return 0, errno.EINVAL
+	}
+	f := t.GetFile(fd)
+	if f == nil || f.IsPath() {
+		if f != nil {
+			f.DecRef()
+		}
+		return 0, errno.EBADF
+	}
+	defer f.DecRef()
+	// "EBADF or EINVAL fd is not open for writing"; Linux says EINVAL
+	// (fs/open.c:do_sys_ftruncate), also for files that are not regular.
+	vd := f.VirtualDentry()
+	if !f.IsWritable() || !vd.Ok() {
+		return 0, errno.EINVAL
+	}
+	err := t.VFS().SetStat(t, vd, &vfs.SetStatOptions{Stat: linux.Statx{Mask: linux.STATX_SIZE, Size: uint64(length)}}, true)
+	if err == errno.EISDIR {
+		err = errno.EINVAL
+	}
+	return 0, err
+}
+
+// fsync is fsync(2) and fdatasync(2): the sentry's files are in memory or
+// read-only, so there is nothing to flush, but the errors are Linux's.
+func fsync(t *kernel.Task, fd int32) (uintptr, error) {
+	f := t.GetFile(fd)
+	if f == nil {
+		return 0, errno.EBADF
+	}
+	defer f.DecRef()
+	if f.IsPath() {
+		return 0, errno.EBADF
+	}
+	// "EINVAL fd is bound to a special file (e.g., a pipe, FIFO, or
+	// socket) which does not support synchronization" - fsync(2).
+	if !f.VirtualDentry().Ok() && f.IsStream() {
+		return 0, errno.EINVAL
+	}
+	return 0, nil
+}
+
+// Fsync implements Linux syscall fsync(2).
+func Fsync(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
+	return fsync(t, args[0].Int())
+}
+
+// Fdatasync implements Linux syscall fdatasync(2).
+func Fdatasync(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
+	return fsync(t, args[0].Int())
+}
+
+func chmodOpts(mode uint32) *vfs.SetStatOptions {
+	return &vfs.SetStatOptions{Stat: linux.Statx{Mask: linux.STATX_MODE, Mode: uint16(mode & 0o7777)}}
+}
+
+// Chmod implements Linux syscall chmod(2).
+func Chmod(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
+	pop, err := copyInPathOp(t, linux.AT_FDCWD, args[0].Pointer(), true)
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.VFS().SetStatAt(t, &pop, chmodOpts(args[1].ModeT()))
+}
+
+// Fchmodat implements Linux syscall fchmodat(2). The syscall has no flags
+// argument (glibc emulates AT_SYMLINK_NOFOLLOW).
+func Fchmodat(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
+	pop, err := copyInPathOp(t, args[0].Int(), args[1].Pointer(), true)
+	if err != nil {
+		return 0, err
+	}
+	return 0, t.VFS().SetStatAt(t, &pop, chmodOpts(args[2].ModeT()))
+}
+
+// Fchmod implements Linux syscall fchmod(2).
+func Fchmod(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
+	f := t.GetFile(args[0].Int())
+	if f == nil {
+		return 0, errno.EBADF
+	}
+	defer f.DecRef()
+	if f.IsPath() {
+		return 0, errno.EBADF
+	}
+	vd := f.VirtualDentry()
+	if !vd.Ok() {
+		// Pipes and host fds have no mode the sandbox keeps.
+		return 0, errno.EPERM
+	}
+	return 0, t.VFS().SetStat(t, vd, chmodOpts(args[1].ModeT()), true)
+}
+
+// access is access(2), faccessat(2) and faccessat2(2).
+func access(t *kernel.Task, dirfd int32, pathAddr hostarch.Addr, mode, flags uint32) (uintptr, error) {
+	if mode&^(linux.R_OK|linux.W_OK|linux.X_OK) != 0 {
+		return 0, errno.EINVAL
+	}
+	if flags&^(linux.AT_EACCESS|linux.AT_SYMLINK_NOFOLLOW|linux.AT_EMPTY_PATH) != 0 {
+		return 0, errno.EINVAL
+	}
+	var ctx vfs.Context = t
+	if flags&linux.AT_EACCESS == 0 {
+		ctx = withRealCreds(t)
+	}
+	vd, f, err := fileOrPath(t, dirfd, pathAddr, flags)
+	if err != nil {
+		return 0, err
+	}
+	var st linux.Statx
+	if f != nil {
+		defer f.DecRef()
+		st, err = f.Stat(t)
+	} else {
+		st, err = t.VFS().Stat(t, vd)
+	}
+	if err != nil || mode == linux.F_OK {
+		return 0, err
+	}
+	if err := t.VFS().CheckAccess(ctx, &st, vfs.AccessTypes(mode)); err != nil {
+		return 0, err
+	}
+	if mode&linux.W_OK != 0 && vd.Ok() && vd.Mount.ReadOnly() && (st.FileMode().IsRegular() || st.FileMode().IsDir()) {
+		return 0, errno.EROFS
+	}
+	return 0, nil
+}
+
+// Access implements Linux syscall access(2).
+func Access(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
+	return access(t, linux.AT_FDCWD, args[0].Pointer(), args[1].Uint(), 0)
+}
+
+// Faccessat implements Linux syscall faccessat(2) (which has no flags
+// argument; glibc emulates them).
+func Faccessat(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
+	return access(t, args[0].Int(), args[1].Pointer(), args[2].Uint(), 0)
+}
+
+// Faccessat2 implements Linux syscall faccessat2(2).
+func Faccessat2(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
+	return access(t, args[0].Int(), args[1].Pointer(), args[2].Uint(), args[3].Uint())
+}
+
+// Utimensat implements Linux syscall utimensat(2), including the Linux
+// extension of a NULL pathname meaning dirfd itself.
+func Utimensat(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
+	dirfd, pathAddr, timesAddr, flags := args[0].Int(), args[1].Pointer(), args[2].Pointer(), args[3].Uint()
+	if flags&^(linux.AT_SYMLINK_NOFOLLOW|linux.AT_EMPTY_PATH) != 0 {
+		return 0, errno.EINVAL
+	}
+	opts := vfs.SetStatOptions{Stat: linux.Statx{Mask: linux.STATX_ATIME | linux.STATX_MTIME}, TimesNow: true}
+	now := vfs.NowStatxTimestamp()
+	opts.Stat.Atime, opts.Stat.Mtime = now, now
+	if timesAddr != 0 {
+		var b [32]byte // struct timespec times[2]
+		if _, err := t.CopyInBytes(timesAddr, b[:]); err != nil {
+			return 0, err
+		}
+		opts.TimesNow = false
+		nowCount := 0
+		for i, dst := range []*linux.StatxTimestamp{&opts.Stat.Atime, &opts.Stat.Mtime} {
+			sec := int64(binary.LittleEndian.Uint64(b[16*i:]))
+			nsec := int64(binary.LittleEndian.Uint64(b[16*i+8:]))
+			bit := uint32(linux.STATX_ATIME) << i // STATX_MTIME == STATX_ATIME<<1
+			switch {
+			case nsec == linux.UTIME_NOW:
+				nowCount++
+			case nsec == linux.UTIME_OMIT:
+				opts.Stat.Mask &^= bit
+			case nsec < 0 || nsec >= 1e9:
+				return 0, errno.EINVAL
+			default:
+				*dst = linux.StatxTimestamp{Sec: sec, Nsec: uint32(nsec)}
+			}
+		}
+		opts.TimesNow = nowCount == 2
+		if opts.Stat.Mask == 0 {
+			return 0, nil
+		}
+	}
+	var vd vfs.VirtualDentry
+	if pathAddr == 0 {
+		if dirfd == linux.AT_FDCWD {
+			vd = t.FSContext().WorkingDirectory()
+		} else {
+			f := t.GetFile(dirfd)
+			if f == nil {
+				return 0, errno.EBADF
+			}
+			vd = f.VirtualDentry()
+			f.DecRef()
+		}
+	} else {
+		var f *vfs.FileDescription
+		var err error
+		vd, f, err = fileOrPath(t, dirfd, pathAddr, flags)
+		if err != nil {
+			return 0, err
+		}
+		if f != nil {
+			f.DecRef()
+		}
+	}
+	if !vd.Ok() {
+		return 0, errno.EPERM
+	}
+	return 0, t.VFS().SetStat(t, vd, &opts, false)
+}
