@@ -91,7 +91,8 @@ func Import(ctx vfs.Context, hostFD int, flags uint32) (*vfs.FileDescription, er
 		name = "/dev/null"
 	}
 	stream := ftype != unix.S_IFREG && ftype != unix.S_IFBLK
-	return vfs.NewFileDescription(hf, flags, vfs.VirtualDentry{}, vfs.FileDescriptionOptions{Stream: stream, Name: name}), nil
+	opts := vfs.FileDescriptionOptions{Stream: stream, ImplOffset: !stream, Name: name}
+	return vfs.NewFileDescription(hf, flags, vfs.VirtualDentry{}, opts), nil
 }
 
 // IsTTY reports whether the file is a terminal.
@@ -126,6 +127,16 @@ func (hf *File) Write(_ vfs.Context, src []byte, off int64) (int, error) {
 		n, err = hf.f.Write(src)
 	}
 	return n, hostErr(err)
+}
+
+// SeekOffset implements vfs.Seeker: the offset is the host open file
+// description's, shared with whoever else holds it.
+func (hf *File) SeekOffset(off int64, whence int32) (int64, error) {
+	n, err := unix.Seek(hf.hostFD, off, int(whence))
+	if err != nil {
+		return 0, hostErr(err)
+	}
+	return n, nil
 }
 
 // hostErr converts errors from os.File: end of file is a zero read, and

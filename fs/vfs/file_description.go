@@ -77,8 +77,19 @@ type FileDescriptionOptions struct {
 	// Stream files (pipes, sockets, ttys) have no offset: lseek, pread and
 	// pwrite fail with ESPIPE.
 	Stream bool
+	// ImplOffset files keep their offset in the implementation (an
+	// imported host file shares its offset with the host's open file
+	// description, so that `runsc-lite do cmd >> log` and the shell agree
+	// on where the file ends): read and write pass off -1 and lseek goes
+	// to the implementation's Seeker.
+	ImplOffset bool
 	// Name is the path shown for files not in the tree, as "pipe:[7]".
 	Name string
+}
+
+// Seeker is implemented by files with ImplOffset.
+type Seeker interface {
+	SeekOffset(off int64, whence int32) (int64, error)
 }
 
 // FileDescription is an open file: what a file descriptor refers to. It is
@@ -183,7 +194,7 @@ func (fd *FileDescription) Read(ctx Context, dst []byte) (int, error) {
 	if !fd.IsReadable() {
 		return 0, errno.EBADF
 	}
-	if fd.opts.Stream {
+	if fd.opts.Stream || fd.opts.ImplOffset {
 		return fd.impl.Read(ctx, dst, -1)
 	}
 	fd.offMu.Lock()
@@ -213,7 +224,7 @@ func (fd *FileDescription) Write(ctx Context, src []byte) (int, error) {
 	if !fd.IsWritable() {
 		return 0, errno.EBADF
 	}
-	if fd.opts.Stream {
+	if fd.opts.Stream || fd.opts.ImplOffset {
 		return fd.impl.Write(ctx, src, -1)
 	}
 	fd.offMu.Lock()
@@ -262,6 +273,9 @@ func (fd *FileDescription) Seek(ctx Context, off int64, whence int32) (int64, er
 	}
 	if fd.IsPath() {
 		return 0, errno.EBADF
+	}
+	if s, ok := fd.impl.(Seeker); ok && fd.opts.ImplOffset {
+		return s.SeekOffset(off, whence)
 	}
 	fd.offMu.Lock()
 	defer fd.offMu.Unlock()
