@@ -13,7 +13,6 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 
-	"github.com/runsc-lite/runsc-lite/abi/linux"
 	"github.com/runsc-lite/runsc-lite/abi/linux/errno"
 	"github.com/runsc-lite/runsc-lite/fs/host"
 	"github.com/runsc-lite/runsc-lite/fs/rootfs"
@@ -53,22 +52,16 @@ func doAction(c *cli.Context) error {
 	}
 	defer closeLog()
 
+	// do's own --platform wins over the global one.
 	plat := c.String("platform")
 	if plat == "" {
-		plat = c.String("platform")
-	}
-	if p := c.Lineage()[1].String("platform"); c.String("platform") == "" && p != "" {
-		plat = p
-	}
-	if plat == "" {
-		plat = "ptrace"
+		plat = c.Lineage()[1].String("platform")
 	}
 
-	vfsObj, root, err := rootfs.Build(c.String("rootfs"))
+	_, root, err := rootfs.Build(c.String("rootfs"))
 	if err != nil {
-		return &cmdError{code: 125, err: fmt.Errorf("rootfs %q: %w", c.String("rootfs"), err)}
+		return &cmdError{code: 125, err: err}
 	}
-	_ = vfsObj
 
 	mf, err := memfile.New(memfile.DefaultSize)
 	if err != nil {
@@ -143,6 +136,9 @@ func doAction(c *cli.Context) error {
 		var en errno.Errno
 		if errors.As(err, &en) {
 			err = fmt.Errorf("%s: %s", argv[0], strings.ToLower(en.Error()[:1])+en.Error()[1:])
+			if code == 127 && !strings.Contains(argv[0], "/") {
+				err = fmt.Errorf("%s: command not found", argv[0])
+			}
 			if en == errno.ENOEXEC {
 				err = fmt.Errorf("%s: not an executable (exec format error)", argv[0])
 			}
@@ -242,4 +238,3 @@ func newLogger(c *cli.Context) (*slog.Logger, func(), error) {
 	return slog.New(h).With("src", "runsc-lite"), closer, nil
 }
 
-var _ = linux.O_RDONLY

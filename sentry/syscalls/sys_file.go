@@ -276,3 +276,128 @@ func Utimensat(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintp
 	}
 	return 0, t.VFS().SetStat(t, vd, &opts, false)
 }
+
+// posix_fadvise advice values from <linux/fadvise.h>.
+const (
+	posixFadvNormal  = 0
+	posixFadvNoreuse = 5
+)
+
+// Fadvise64 implements Linux syscall fadvise64(2). Advice is a hint about
+// the page cache, which is the host's concern, so after the argument
+// checks there is nothing to do.
+func Fadvise64(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
+	fd, length, advice := args[0].Int(), args[2].Int64(), args[3].Int()
+	file := t.GetFile(fd)
+	if file == nil {
+		return 0, errno.EBADF
+	}
+	defer file.DecRef()
+	if file.IsStream() {
+		return 0, errno.ESPIPE
+	}
+	if advice < posixFadvNormal || advice > posixFadvNoreuse || length < 0 {
+		return 0, errno.EINVAL
+	}
+	return 0, nil
+}
+
+// CopyFileRange implements Linux syscall copy_file_range(2) as a copy
+// through the sentry.
+func CopyFileRange(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
+	inFD, inOffAddr, outFD, outOffAddr, length, flags := args[0].Int(), args[1].Pointer(), args[2].Int(), args[3].Pointer(), args[4].SizeT(), args[5].Uint()
+	if flags != 0 {
+		return 0, errno.EINVAL
+	}
+	in := t.GetFile(inFD)
+	if in == nil {
+		return 0, errno.EBADF
+	}
+	defer in.DecRef()
+	out := t.GetFile(outFD)
+	if out == nil {
+		return 0, errno.EBADF
+	}
+	defer out.DecRef()
+	// "EBADF One or more file descriptors are not valid; or fd_in is not
+	// open for reading; or fd_out is not open for writing. ... The O_APPEND
+	// flag is set for the open file description referred to by fd_out." -
+	// copy_file_range(2).
+	if !in.IsReadable() || !out.IsWritable() || out.StatusFlags()&linux.O_APPEND != 0 {
+		return 0, errno.EBADF
+	}
+	for _, f := range []*vfs.FileDescription{in, out} {
+		st, err := f.Stat(t)
+		if err != nil {
+			return 0, err
+		}
+		if st.FileMode().IsDir() {
+			return 0, errno.EISDIR
+		}
+		if !st.FileMode().IsRegular() {
+			return 0, errno.EINVAL
+		}
+	}
+	readOff, writeOff := int64(-1), int64(-1)
+	var b [8]byte
+	for _, o := range []struct {
+		addr hostarch.Addr
+		off  *int64
+	}{{inOffAddr, &readOff}, {outOffAddr, &writeOff}} {
+		if o.addr == 0 {
+			continue
+		}
+		if _, err := t.CopyInBytes(o.addr, b[:]); err != nil {
+			return 0, errno.EFAULT
+		}
+		*o.off = int64(binary.LittleEndian.Uint64(b[:]))
+		if *o.off < 0 {
+			return 0, errno.EINVAL
+		}
+	}
+	length = min(length, linux.MAX_RW_COUNT)
+	buf := make([]byte, min(length, 1<<16))
+	var done uint
+	for done < length {
+		chunk := buf[:min(uint(len(buf)), length-done)]
+		var n int
+		var err error
+		if readOff >= 0 {
+			n, err = in.PRead(t, chunk, readOff+int64(done))
+		} else {
+			n, err = in.Read(t, chunk)
+		}
+		if n == 0 || (err != nil && n == 0) {
+			if done == 0 && err != nil {
+				return 0, err
+			}
+			break
+		}
+		var w int
+		if writeOff >= 0 {
+			w, err = out.PWrite(t, chunk[:n], writeOff+int64(done))
+		} else {
+			w, err = out.Write(t, chunk[:n])
+		}
+		done += uint(w)
+		if err != nil || w < n {
+			if done == 0 {
+				return 0, err
+			}
+			break
+		}
+	}
+	for _, o := range []struct {
+		addr hostarch.Addr
+		off  int64
+	}{{inOffAddr, readOff}, {outOffAddr, writeOff}} {
+		if o.addr == 0 {
+			continue
+		}
+		binary.LittleEndian.PutUint64(b[:], uint64(o.off+int64(done)))
+		if _, err := t.CopyOutBytes(o.addr, b[:]); err != nil {
+			return 0, errno.EFAULT
+		}
+	}
+	return uintptr(done), nil
+}

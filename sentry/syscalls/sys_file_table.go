@@ -22,6 +22,8 @@ var fileSyscalls = map[uintptr]kernel.Syscall{
 	33:  {Name: "dup2", Fn: Dup2, Support: kernel.SupportFull},
 	72:  {Name: "fcntl", Fn: Fcntl, Support: kernel.SupportPartial, Note: "record locks always succeed; no F_SETPIPE_SZ, leases, seals, signals"},
 	74:  {Name: "fsync", Fn: Fsync, Support: kernel.SupportFull},
+	221: {Name: "fadvise64", Fn: Fadvise64, Support: kernel.SupportFull},
+	326: {Name: "copy_file_range", Fn: CopyFileRange, Support: kernel.SupportFull},
 	75:  {Name: "fdatasync", Fn: Fdatasync, Support: kernel.SupportFull},
 	76:  {Name: "truncate", Fn: Truncate, Support: kernel.SupportFull},
 	77:  {Name: "ftruncate", Fn: Ftruncate, Support: kernel.SupportFull},
