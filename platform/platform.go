@@ -75,3 +75,14 @@ type Context interface {
 	// Release frees the host threads held by the context.
 	Release()
 }
+
+// FPContext is implemented by contexts that can read the live FP state of
+// the thread they run. The kernel needs it for signal frames and fork.
+// Writing works through arch.State: when FPValid is set, Switch loads FP
+// into the thread before running it and clears FPValid.
+type FPContext interface {
+	// PullFPState fills st.FP with the thread's FP state (the xsave area),
+	// unless st.FPValid already holds newer state. It leaves st.FP nil if
+	// the context has no thread yet (the state is the initial one).
+	PullFPState(st *arch.State) error
+}

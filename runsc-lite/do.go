@@ -237,4 +237,3 @@ func newLogger(c *cli.Context) (*slog.Logger, func(), error) {
 	})
 	return slog.New(h).With("src", "runsc-lite"), closer, nil
 }
-

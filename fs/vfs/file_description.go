@@ -87,6 +87,12 @@ type FileDescriptionOptions struct {
 	Name string
 }
 
+// errAgain and nonblockFlag are named for the blocking loops.
+const (
+	errAgain     = errno.EAGAIN
+	nonblockFlag = linux.O_NONBLOCK
+)
+
 // Seeker is implemented by files with ImplOffset.
 type Seeker interface {
 	SeekOffset(off int64, whence int32) (int64, error)
@@ -195,7 +201,15 @@ func (fd *FileDescription) Read(ctx Context, dst []byte) (int, error) {
 		return 0, errno.EBADF
 	}
 	if fd.opts.Stream || fd.opts.ImplOffset {
-		return fd.impl.Read(ctx, dst, -1)
+		for {
+			n, err := fd.impl.Read(ctx, dst, -1)
+			if err != errAgain {
+				return n, err
+			}
+			if werr := fd.waitReady(ctx, EventIn); werr != nil {
+				return 0, werr
+			}
+		}
 	}
 	fd.offMu.Lock()
 	defer fd.offMu.Unlock()
@@ -225,7 +239,29 @@ func (fd *FileDescription) Write(ctx Context, src []byte) (int, error) {
 		return 0, errno.EBADF
 	}
 	if fd.opts.Stream || fd.opts.ImplOffset {
-		return fd.impl.Write(ctx, src, -1)
+		// A blocking write to a stream waits until all of src is written;
+		// a signal after part of it ends the write short.
+		done := 0
+		for {
+			n, err := fd.impl.Write(ctx, src[done:], -1)
+			done += n
+			if err != errAgain || done == len(src) {
+				if done > 0 && err == errAgain {
+					err = nil
+				}
+				if done > 0 && err != nil && err != errAgain {
+					// Report what was written; the error shows next time.
+					return done, nil
+				}
+				return done, err
+			}
+			if werr := fd.waitReady(ctx, EventOut); werr != nil {
+				if done > 0 {
+					return done, nil
+				}
+				return 0, werr
+			}
+		}
 	}
 	fd.offMu.Lock()
 	defer fd.offMu.Unlock()

@@ -66,6 +66,16 @@ func (c *context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Ev
 			c.stopped()
 			return platform.Event{}, c.died(err)
 		}
+		if st.FPValid {
+			if err := setXState(c.tid, st.FP); err != nil {
+				// The state came from the guest (sigreturn) and the host
+				// refused it: Linux kills such a task with SIGSEGV.
+				c.stopped()
+				st.FPValid = false
+				return platform.Event{Kind: platform.EventFault, Signo: int32(unix.SIGSEGV), Code: 0x80}, nil
+			}
+			st.FPValid = false
+		}
 		if err := ptraceRaw(unix.PTRACE_SYSEMU, c.tid, 0, 0); err != nil {
 			c.stopped()
 			return platform.Event{}, c.died(err)
@@ -119,6 +129,21 @@ func (c *context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Ev
 		// Anything else (a signal sent to the stub from the host) is
 		// suppressed: the guest's signals are the sentry's business.
 	}
+}
+
+// PullFPState implements platform.FPContext.
+func (c *context) PullFPState(st *arch.State) error {
+	if st.FPValid || c.tid == 0 {
+		return nil
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	fp, err := getXState(c.tid)
+	if err != nil {
+		return c.died(err)
+	}
+	st.FP = fp
+	return nil
 }
 
 // stopped records that the guest is no longer running.

@@ -87,3 +87,29 @@ func filterBytes(f []sockFilter) []byte {
 	// bytes are copied out.
 	return unsafe.Slice((*byte)(unsafe.Pointer(&f[0])), len(f)*int(unsafe.Sizeof(f[0])))
 }
+
+// ntX86XState is the regset of the full xsave area (<linux/elf.h>).
+const ntX86XState = 0x202
+
+// maxXStateSize bounds the xsave area (AMX makes it about 11 KiB).
+const maxXStateSize = 16 << 10
+
+func getXState(tid int) ([]byte, error) {
+	buf := make([]byte, maxXStateSize)
+	iov := unix.Iovec{Base: &buf[0], Len: uint64(len(buf))}
+	// SAFETY: iov points at buf, which outlives the call; the kernel
+	// writes at most iov.Len bytes and shrinks iov.Len to what it wrote.
+	if err := ptraceRaw(unix.PTRACE_GETREGSET, tid, ntX86XState, uintptr(unsafe.Pointer(&iov))); err != nil {
+		return nil, err
+	}
+	return buf[:iov.Len], nil
+}
+
+func setXState(tid int, state []byte) error {
+	if len(state) == 0 {
+		return nil
+	}
+	iov := unix.Iovec{Base: &state[0], Len: uint64(len(state))}
+	// SAFETY: as for getXState; the kernel only reads the buffer.
+	return ptraceRaw(unix.PTRACE_SETREGSET, tid, ntX86XState, uintptr(unsafe.Pointer(&iov)))
+}

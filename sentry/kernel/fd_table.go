@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/runsc-lite/runsc-lite/abi/linux/errno"
 	"github.com/runsc-lite/runsc-lite/fs/vfs"
@@ -26,6 +27,10 @@ type descriptor struct {
 // Every file in the table holds one reference, taken when it is installed
 // and dropped when it is removed.
 type FDTable struct {
+	// users counts the tasks sharing the table; the last one to leave
+	// closes every file.
+	users atomic.Int32
+
 	// mu protects the fields below.
 	mu sync.Mutex
 	// slots is indexed by fd; a nil file is a free slot.
@@ -38,7 +43,19 @@ type FDTable struct {
 
 // NewFDTable returns an empty table with the default limit.
 func NewFDTable() *FDTable {
-	return &FDTable{limit: DefaultNOFILE}
+	fdt := &FDTable{limit: DefaultNOFILE}
+	fdt.users.Store(1)
+	return fdt
+}
+
+// IncUsers adds a task sharing the table (CLONE_FILES).
+func (fdt *FDTable) IncUsers() { fdt.users.Add(1) }
+
+// DecUsers drops a task; the last closes every file.
+func (fdt *FDTable) DecUsers() {
+	if fdt.users.Add(-1) == 0 {
+		fdt.RemoveAll()
+	}
 }
 
 // SetLimit sets RLIMIT_NOFILE (clamped to MaxNOFILE). Existing fds above it
@@ -197,6 +214,7 @@ func (fdt *FDTable) Fork() *FDTable {
 	fdt.mu.Lock()
 	defer fdt.mu.Unlock()
 	n := &FDTable{slots: make([]descriptor, len(fdt.slots)), lowFree: fdt.lowFree, limit: fdt.limit}
+	n.users.Store(1)
 	for fd, d := range fdt.slots {
 		if d.file != nil {
 			d.file.IncRef()

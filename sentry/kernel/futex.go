@@ -113,23 +113,3 @@ func (t *Task) FutexWake(addr hostarch.Addr, n int, bitset uint32) (int, error) 
 	}
 	return woken, nil
 }
-
-// BlockUntil waits for ch to be closed or readable. It returns ETIMEDOUT
-// when the deadline passes and ERESTARTSYS when the task is interrupted
-// (a signal or a kill).
-func (t *Task) BlockUntil(ch <-chan struct{}, deadline time.Time, hasDeadline bool) error {
-	var timeout <-chan time.Time
-	if hasDeadline {
-		tm := time.NewTimer(time.Until(deadline))
-		defer tm.Stop()
-		timeout = tm.C
-	}
-	select {
-	case <-ch:
-		return nil
-	case <-timeout:
-		return errno.ETIMEDOUT
-	case <-t.interruptCh:
-		return errno.ERESTARTSYS
-	}
-}

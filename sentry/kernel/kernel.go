@@ -50,8 +50,10 @@ type Kernel struct {
 	lastTID ThreadID
 	// tasks are the live tasks by tid.
 	tasks map[ThreadID]*Task
-	// threadGroups are the live processes by pid.
+	// threadGroups are the processes (zombies included) by pid.
 	threadGroups map[ThreadID]*ThreadGroup
+	// pgrps are the process groups by id.
+	pgrps map[ThreadID]*ProcessGroup
 }
 
 // DefaultRelease is the Linux release the sandbox reports: a long-term
@@ -70,6 +72,7 @@ func New(p platform.Platform, mf *memfile.MemoryFile, table *SyscallTable, log *
 		bootTime:     time.Now(),
 		tasks:        make(map[ThreadID]*Task),
 		threadGroups: make(map[ThreadID]*ThreadGroup),
+		pgrps:        make(map[ThreadID]*ProcessGroup),
 	}
 }
 
@@ -78,6 +81,35 @@ func (k *Kernel) Uptime() time.Duration { return time.Since(k.bootTime) }
 
 // BootTime returns when the sandbox started.
 func (k *Kernel) BootTime() time.Time { return k.bootTime }
+
+// ThreadGroupByID returns the process with id pid, or nil.
+func (k *Kernel) ThreadGroupByID(pid ThreadID) *ThreadGroup {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.threadGroups[pid]
+}
+
+// TaskByID returns the task with id tid, or nil.
+func (k *Kernel) TaskByID(tid ThreadID) *Task {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	t := k.tasks[tid]
+	if t == nil || t.exited {
+		return nil
+	}
+	return t
+}
+
+// ThreadGroups returns the live (not yet reaped) processes.
+func (k *Kernel) ThreadGroups() []*ThreadGroup {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	out := make([]*ThreadGroup, 0, len(k.threadGroups))
+	for _, tg := range k.threadGroups {
+		out = append(out, tg)
+	}
+	return out
+}
 
 // NumProcesses returns the number of live processes.
 func (k *Kernel) NumProcesses() int {
@@ -94,7 +126,11 @@ func (k *Kernel) allocTIDLocked() ThreadID {
 		if k.lastTID <= 0 || k.lastTID > maxPID {
 			k.lastTID = 1
 		}
-		if _, ok := k.tasks[k.lastTID]; !ok {
+		// An id is free if no task, process or process group uses it.
+		_, t := k.tasks[k.lastTID]
+		_, tg := k.threadGroups[k.lastTID]
+		_, pg := k.pgrps[k.lastTID]
+		if !t && !tg && !pg {
 			return k.lastTID
 		}
 	}

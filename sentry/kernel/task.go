@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"github.com/runsc-lite/runsc-lite/abi/linux/errno"
 	"github.com/runsc-lite/runsc-lite/platform"
 	"github.com/runsc-lite/runsc-lite/sentry/arch"
 	"github.com/runsc-lite/runsc-lite/sentry/auth"
@@ -15,22 +16,25 @@ type ThreadID int32
 //
 // Field ownership: "owned by the task goroutine" means only the task
 // goroutine reads or writes the field, so it needs no lock. "Protected by
-// mu" names the mutex that guards the field.
+// k.mu" means the kernel's task set mutex guards it.
 type Task struct {
-	k  *Kernel
+	k *Kernel
+
+	// tg is t's process. Immutable.
 	tg *ThreadGroup
 
-	// tid is this task's id in the sandbox pid namespace. Immutable.
+	// tid is this task's id in the sandbox pid namespace. Protected by k.mu
+	// (execve's de-thread may change it to the leader's).
 	tid ThreadID
 
 	// st is the task's register state. Owned by the task goroutine.
 	st arch.State
 
-	// pc runs the task on the platform. Owned by the task goroutine.
+	// pc runs the task on the platform. Immutable; Interrupt may be called
+	// from any goroutine.
 	pc platform.Context
 
-	// mm is the task's address space. Owned by the task goroutine (it
-	// changes only on execve).
+	// mm is the task's address space. Owned by the task goroutine.
 	mm *mm.MemoryManager
 
 	// fdTable and fsContext are the task's files and filesystem context.
@@ -38,7 +42,8 @@ type Task struct {
 	fdTable   *FDTable
 	fsContext *FSContext
 
-	// creds are the task's credentials. Owned by the task goroutine.
+	// creds are the task's credentials. Owned by the task goroutine;
+	// replaced, never modified.
 	creds *auth.Credentials
 
 	// name is the task's comm (PR_SET_NAME), at most 15 bytes. Owned by the
@@ -50,21 +55,45 @@ type Task struct {
 	clearChildTID uintptr
 	robustList    uintptr
 
-	// sigMask is the blocked signal set; altStack* are sigaltstack's
-	// state. Owned by the task goroutine.
-	sigMask       SignalSet
-	altStackSP    uint64
-	altStackSize  uint64
-	altStackFlags int32
+	// sigMask is the blocked signal set. Protected by k.mu (senders read it
+	// to choose a thread); written only by the task goroutine.
+	sigMask SignalSet
+	// savedMask is restored after a signal handler returns from
+	// sigsuspend/ppoll/pselect; haveSavedMask says it is set. Owned by the
+	// task goroutine.
+	savedMask     SignalSet
+	haveSavedMask bool
+	// pending are thread-directed signals. Protected by k.mu.
+	pending sigQueue
+	// altStack is sigaltstack's state. Owned by the task goroutine.
+	altStack arch.SignalStack
+
+	// restartErr is the ERESTART* code of the syscall the task just
+	// returned from, until signal delivery decides between restarting it
+	// and EINTR. Owned by the task goroutine.
+	restartErr errno.Errno
+	// restartBlock re-runs an interrupted call that restart_syscall(2)
+	// must continue (nanosleep's remaining time). Owned by the task
+	// goroutine.
+	restartBlock func(t *Task) (uintptr, error)
 
 	// interruptCh is signalled (non-blocking send) when something wants the
 	// task goroutine's attention while it blocks in the sentry.
 	interruptCh chan struct{}
 
-	// exitStatus is the task's status once exitRequested is set. Owned by
-	// the task goroutine.
+	// exiting is set when the task must leave its run loop; exitStatus is
+	// its status (exit(2)'s code). Owned by the task goroutine.
 	exiting    bool
 	exitStatus WaitStatus
+	// exited is set once the task has left the task set. Protected by k.mu.
+	exited bool
+
+	// pdeathSignal is PR_SET_PDEATHSIG's signal. Protected by k.mu.
+	pdeathSignal int
+
+	// vforkDone, when set, is released when this task execs or exits.
+	// Owned by the task goroutine.
+	vforkDone chan struct{}
 }
 
 // Kernel returns the kernel t runs in.
@@ -74,7 +103,11 @@ func (t *Task) Kernel() *Kernel { return t.k }
 func (t *Task) ThreadGroup() *ThreadGroup { return t.tg }
 
 // TID returns t's thread id in the sandbox.
-func (t *Task) TID() ThreadID { return t.tid }
+func (t *Task) TID() ThreadID {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	return t.tid
+}
 
 // Arch returns t's register state. Only the task goroutine may use it.
 func (t *Task) Arch() *arch.State { return &t.st }
@@ -91,6 +124,9 @@ func (t *Task) FSContext() *FSContext { return t.fsContext }
 // Credentials returns t's credentials. Callers must not modify them.
 func (t *Task) Credentials() *auth.Credentials { return t.creds }
 
+// SetCredentials replaces t's credentials.
+func (t *Task) SetCredentials(c *auth.Credentials) { t.creds = c }
+
 // Name returns t's comm.
 func (t *Task) Name() string { return t.name }
 
@@ -100,4 +136,18 @@ func (t *Task) SetName(n string) {
 		n = n[:15]
 	}
 	t.name = n
+}
+
+// SetParentDeathSignal sets PR_SET_PDEATHSIG.
+func (t *Task) SetParentDeathSignal(sig int) {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	t.pdeathSignal = sig
+}
+
+// ParentDeathSignal returns PR_GET_PDEATHSIG.
+func (t *Task) ParentDeathSignal() int {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	return t.pdeathSignal
 }

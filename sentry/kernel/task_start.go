@@ -33,8 +33,8 @@ type CreateProcessArgs struct {
 func (k *Kernel) CreateProcess(args CreateProcessArgs) (*ThreadGroup, error) {
 	k.mu.Lock()
 	tid := k.allocTIDLocked()
-	tg := &ThreadGroup{k: k, pid: tid, tasks: map[*Task]struct{}{}, exitedCh: make(chan struct{}),
-		limits: defaultLimits()}
+	tg := k.newThreadGroupLocked(tid, nil, &SignalHandlers{}, defaultLimits())
+	tg.newSessionLocked()
 	t := &Task{
 		k:           k,
 		tg:          tg,
@@ -48,7 +48,6 @@ func (k *Kernel) CreateProcess(args CreateProcessArgs) (*ThreadGroup, error) {
 	tg.leader = t
 	tg.tasks[t] = struct{}{}
 	k.tasks[tid] = t
-	k.threadGroups[tid] = tg
 	k.mu.Unlock()
 
 	as, err := k.Platform.NewAddressSpace()
@@ -70,6 +69,7 @@ func (k *Kernel) forget(t *Task) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	delete(k.tasks, t.tid)
+	t.tg.leavePgrpLocked()
 	delete(k.threadGroups, t.tg.pid)
 	if k.lastTID == t.tid {
 		// Give the id back, so that a command found on the second PATH entry
@@ -109,9 +109,7 @@ func (t *Task) load(filename string, argv, envv []string) error {
 	defer img.Executable.DecRef()
 	t.st = arch.NewState(img.Entry, img.Stack)
 	t.SetName(img.Name)
-	t.tg.mu.Lock()
-	t.tg.exePath = img.ExecPath
-	t.tg.mu.Unlock()
+	t.tg.setExePath(img.ExecPath)
 	return nil
 }
 

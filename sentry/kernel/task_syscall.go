@@ -59,12 +59,12 @@ func (t *Task) doSyscall() {
 			en = errno.EIO
 		}
 		if en.IsRestart() {
-			// No signal handler can have run (signals arrive with the
-			// processes work), so an interrupted call is simply EINTR.
-			en = errno.EINTR
+			// Signal delivery decides between restarting the call and
+			// EINTR (handleSignals); until then the guest would see EINTR.
+			t.restartErr = en
 		}
 		err = en
-		rv = uintptr(-int64(en))
+		rv = errnoReturn(en)
 	}
 	if table.Strace != nil {
 		table.Strace.Exit(t, sysno, args, cookie, rv, err)

@@ -61,8 +61,12 @@ type vma struct {
 	name string
 
 	// mfOff is the memory file offset backing start; the vma owns
-	// [mfOff, mfOff+len).
+	// [mfOff, mfOff+len) unless shared is set.
 	mfOff uint64
+	// shared, for MAP_SHARED anonymous memory, is the memory file range the
+	// vma is part of, shared with other vmas (pieces of a split mapping, or
+	// the same mapping in forked processes).
+	shared *sharedRange
 
 	// file backs the mapping at fileOff; nil for anonymous memory. filled
 	// says which pages hold the file's data (and are mapped in the stub);
@@ -73,6 +77,13 @@ type vma struct {
 	dev     uint64
 	ino     uint64
 	path    string
+}
+
+// sharedRange is a memory file range used by several vmas, possibly in
+// different MemoryManagers (after fork), so its count is atomic.
+type sharedRange struct {
+	off, length uint64
+	refs        atomic.Int32
 }
 
 func (v *vma) length() uint64 { return uint64(v.end - v.start) }
@@ -115,7 +126,13 @@ func (mm *MemoryManager) DecUsers() {
 func (mm *MemoryManager) AddressSpace() platform.AddressSpace { return mm.as }
 
 func (mm *MemoryManager) releaseVMALocked(v *vma) {
-	mm.mf.Free(v.mfOff, v.length())
+	if v.shared != nil {
+		if v.shared.refs.Add(-1) == 0 {
+			mm.mf.Free(v.shared.off, v.shared.length)
+		}
+	} else {
+		mm.mf.Free(v.mfOff, v.length())
+	}
 	if v.file != nil {
 		v.file.DecRef()
 	}
@@ -190,6 +207,9 @@ func (mm *MemoryManager) splitLocked(i int, addr hostarch.Addr) {
 	}
 	if n.file != nil {
 		n.file.IncRef()
+	}
+	if n.shared != nil {
+		n.shared.refs.Add(1)
 	}
 	v.end = addr
 	mm.vmas = append(mm.vmas, nil)

@@ -64,6 +64,10 @@ func (mm *MemoryManager) MMap(opts MMapOpts) (hostarch.Addr, error) {
 		name:      opts.Name,
 		mfOff:     off,
 	}
+	if opts.File == nil && !opts.Private {
+		v.shared = &sharedRange{off: off, length: length}
+		v.shared.refs.Store(1)
+	}
 	if opts.File != nil {
 		opts.File.IncRef()
 		v.file, v.fileOff = opts.File, opts.Offset
@@ -286,7 +290,7 @@ func (mm *MemoryManager) MRemap(old hostarch.Addr, oldSize, newSize uint64, flag
 		// are free and the memory file can extend the vma's range.
 		grow := newSize - oldSize
 		newEnd, ok := old.AddLength(newSize)
-		if ok && oldEnd == v.end && newEnd <= mm.maxAddr &&
+		if ok && oldEnd == v.end && newEnd <= mm.maxAddr && v.shared == nil &&
 			mm.isFreeLocked(hostarch.AddrRange{Start: oldEnd, End: newEnd}) &&
 			mm.mf.TryExtend(v.mfOff, v.length(), grow) {
 			v.end = newEnd
@@ -302,6 +306,11 @@ func (mm *MemoryManager) MRemap(old hostarch.Addr, oldSize, newSize uint64, flag
 		if flags&MREMAP_MAYMOVE == 0 {
 			return 0, errno.ENOMEM
 		}
+	}
+	if v.shared != nil {
+		// sandbox-divergence: moving shared anonymous memory would need the
+		// new range to stay shared; not offered yet.
+		return 0, errno.ENOMEM
 	}
 	// Move: copy the old range into a new vma with the same attributes.
 	if fixed {

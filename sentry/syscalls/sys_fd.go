@@ -3,6 +3,7 @@ package syscalls
 import (
 	"github.com/runsc-lite/runsc-lite/abi/linux"
 	"github.com/runsc-lite/runsc-lite/abi/linux/errno"
+	"github.com/runsc-lite/runsc-lite/fs/pipe"
 	"github.com/runsc-lite/runsc-lite/sentry/arch"
 	"github.com/runsc-lite/runsc-lite/sentry/kernel"
 )
@@ -131,6 +132,19 @@ func Fcntl(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, 
 		return 0, nil
 	case linux.F_GETOWN, linux.F_SETOWN:
 		return 0, nil
+	case fSetPipeSz:
+		n, err := pipe.SetSize(f, int64(args[2].Int()))
+		return uintptr(n), err
+	case fGetPipeSz:
+		n, err := pipe.Size(f)
+		return uintptr(n), err
 	}
 	return 0, errno.EINVAL
 }
+
+// F_SETPIPE_SZ and F_GETPIPE_SZ from <linux/fcntl.h> (F_LINUX_SPECIFIC_BASE
+// + 7 and + 8).
+const (
+	fSetPipeSz = 1031
+	fGetPipeSz = 1032
+)

@@ -109,12 +109,25 @@ func Write(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, 
 	if err := checkRange(addr, count); err != nil {
 		return 0, err
 	}
-	return writeFrom(t, addr, count, func(b []byte, _ int64) (int, error) {
+	return sigpipe(t)(writeFrom(t, addr, count, func(b []byte, _ int64) (int, error) {
 		if len(b) == 0 {
 			return 0, nil
 		}
 		return f.Write(t, b)
-	})
+	}))
+}
+
+// sigpipe returns a pass-through for a write's result that also sends
+// SIGPIPE on EPIPE: "EPIPE fd is connected to a pipe or socket whose
+// reading end is closed. When this happens the writing process will also
+// receive a SIGPIPE signal." - write(2).
+func sigpipe(t *kernel.Task) func(uintptr, error) (uintptr, error) {
+	return func(n uintptr, err error) (uintptr, error) {
+		if err == errno.EPIPE {
+			t.SendSignal(&linux.SignalInfo{Signo: linux.SIGPIPE, Code: linux.SI_USER, Pid: int32(t.ThreadGroup().PID())})
+		}
+		return n, err
+	}
 }
 
 // Pread64 implements Linux syscall pread64(2).
@@ -249,7 +262,7 @@ func Writev(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr,
 	if err != nil || total == 0 {
 		return 0, err
 	}
-	return gatherWrite(t, f, iovs, total)
+	return sigpipe(t)(gatherWrite(t, f, iovs, total))
 }
 
 // gatherWrite writes the iovecs' data in chunks of at most ioChunk,

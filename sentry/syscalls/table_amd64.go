@@ -21,6 +21,8 @@ var families = []map[uintptr]kernel.Syscall{
 	signalSyscalls,
 	futexSyscalls,
 	xattrSyscalls,
+	threadSyscalls,
+	pipeSyscalls,
 }
 
 // Table builds the syscall table. It panics if two families claim a number
