@@ -1,0 +1,177 @@
+package runner
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// probeCase is one probe invocation compared native vs sandbox.
+type probeCase struct {
+	name  string // test name
+	probe string // test/probes/<probe>.c
+	// args returns the probe's arguments; sandbox says which run they are
+	// for, so that runs that create files use separate directories.
+	args  func(t *testing.T, sandbox bool) []string
+	env   []string
+	stdin string
+	// wantStatus is the expected status of both runs (128+N: signal N).
+	wantStatus int
+}
+
+// scratch returns a path under a fresh host temporary directory that does
+// not exist yet. The sandbox sees the host's /tmp through its overlay, so
+// the same kind of path works in both runs.
+func scratch(t *testing.T, name string) string {
+	return filepath.Join(t.TempDir(), name)
+}
+
+func noArgs(*testing.T, bool) []string { return nil }
+
+func fixedArgs(args ...string) func(*testing.T, bool) []string {
+	return func(*testing.T, bool) []string { return args }
+}
+
+var probeCases = []probeCase{
+	{name: "hello", probe: "hello", args: noArgs},
+	{name: "exit42", probe: "exit42", args: noArgs, wantStatus: 42},
+	{name: "args", probe: "args", args: fixedArgs("one", "two words", ""), env: []string{"PROBE_ENV=xyz"}},
+	{name: "uname", probe: "uname", args: noArgs},
+	{name: "enosys", probe: "enosys", args: noArgs},
+	{name: "identity", probe: "identity", args: noArgs},
+	{name: "time", probe: "time", args: noArgs},
+	{name: "blockread", probe: "blockread", args: noArgs, stdin: "line from stdin\n"},
+	{name: "fileops", probe: "fileops", args: func(t *testing.T, _ bool) []string {
+		return []string{scratch(t, "fileops")}
+	}},
+	{name: "mmap", probe: "mmap", args: noArgs},
+	{name: "mmap-segv-unmapped", probe: "mmap", args: fixedArgs("segv-unmapped"), wantStatus: 128 + 11},
+	{name: "mmap-segv-readonly", probe: "mmap", args: fixedArgs("segv-readonly"), wantStatus: 128 + 11},
+}
+
+// variantsOf lists the builds of a probe.
+func variantsOf(name string) []string {
+	v := []string{"static", "dynamic"}
+	if staticPIE[name] {
+		v = append(v, "static-pie")
+	}
+	return v
+}
+
+// TestProbes runs every probe natively and in the sandbox and requires the
+// same output and status, up to the probe's declared divergences.
+func TestProbes(t *testing.T) {
+	for _, pc := range probeCases {
+		for _, variant := range variantsOf(pc.probe) {
+			t.Run(pc.name+"/"+variant, func(t *testing.T) {
+				bin := probe(t, pc.probe, variant)
+				overrides := sandboxExpect(t, pc.probe)
+				o := runOpts{env: pc.env, stdin: pc.stdin}
+				native := runNative(t, append([]string{bin}, pc.args(t, false)...), o)
+				if native.status != pc.wantStatus {
+					t.Fatalf("native run: want status %d\n%s", pc.wantStatus, native)
+				}
+				sandbox := runSandbox(t, append([]string{bin}, pc.args(t, true)...), o)
+				want := applyOverrides(native.stdout, overrides)
+				if sandbox.stdout != want || sandbox.status != native.status {
+					t.Errorf("sandbox differs from native\n--- native (status %d, after sandbox-expect overrides):\n%s--- sandbox:\n%s\n--- diff:\n%s",
+						native.status, want, sandbox, lineDiff(want, sandbox.stdout))
+				}
+			})
+		}
+	}
+}
+
+// TestProbesDeterministic guards the probes themselves: two native runs
+// must print the same, or the sandbox comparison would be flaky.
+func TestProbesDeterministic(t *testing.T) {
+	for _, pc := range probeCases {
+		t.Run(pc.name, func(t *testing.T) {
+			bin := probe(t, pc.probe, "static")
+			o := runOpts{env: pc.env, stdin: pc.stdin}
+			a := runNative(t, append([]string{bin}, pc.args(t, false)...), o)
+			b := runNative(t, append([]string{bin}, pc.args(t, false)...), o)
+			// Divergent lines (pids) legitimately differ between runs too.
+			overrides := sandboxExpect(t, pc.probe)
+			a.stdout, b.stdout = applyOverrides(a.stdout, overrides), applyOverrides(b.stdout, overrides)
+			if a.stdout != b.stdout || a.status != b.status {
+				t.Errorf("two native runs differ:\n%s\n---\n%s", a, b)
+			}
+			if strings.Contains(a.stdout, "FAIL") || strings.Contains(a.stdout, "succeeded") {
+				t.Errorf("probe fails natively:\n%s", a)
+			}
+		})
+	}
+}
+
+// sandboxExpect reads a probe's `// sandbox-expect: key=value` lines. Each
+// must come with a `// sandbox-divergence:` comment saying why.
+func sandboxExpect(t *testing.T, name string) map[string]string {
+	t.Helper()
+	f, err := os.Open(filepath.Join(repoRoot(), "test", "probes", name+".c"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	overrides := map[string]string{}
+	justified := false
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if strings.HasPrefix(line, "// sandbox-divergence:") {
+			justified = true
+		}
+		if v, ok := strings.CutPrefix(line, "// sandbox-expect:"); ok {
+			v = strings.TrimSpace(v)
+			key, _, ok := strings.Cut(v, "=")
+			if !ok {
+				t.Fatalf("%s.c: sandbox-expect %q has no key=", name, v)
+			}
+			overrides[key+"="] = v
+		}
+	}
+	if len(overrides) != 0 && !justified {
+		t.Fatalf("%s.c: sandbox-expect without a sandbox-divergence comment", name)
+	}
+	return overrides
+}
+
+// applyOverrides replaces native lines that start with an override's key
+// with the line the sandbox must print instead.
+func applyOverrides(out string, overrides map[string]string) string {
+	if len(overrides) == 0 {
+		return out
+	}
+	lines := strings.SplitAfter(out, "\n")
+	for n, l := range lines {
+		for key, want := range overrides {
+			if strings.HasPrefix(l, key) {
+				lines[n] = want + "\n"
+			}
+		}
+	}
+	return strings.Join(lines, "")
+}
+
+// lineDiff lists the lines that differ, with their line numbers, which is
+// enough to read a probe mismatch.
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var sb strings.Builder
+	for n := 0; n < len(w) || n < len(g); n++ {
+		var wl, gl string
+		if n < len(w) {
+			wl = w[n]
+		}
+		if n < len(g) {
+			gl = g[n]
+		}
+		if wl != gl {
+			fmt.Fprintf(&sb, "line %d:\n  native:  %s\n  sandbox: %s\n", n+1, wl, gl)
+		}
+	}
+	return sb.String()
+}
