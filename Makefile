@@ -1,0 +1,54 @@
+# runsc-lite build, test, lint and benchmark entry points.
+# `make help` lists the targets.
+
+GO       ?= go
+PLATFORM ?= ptrace
+# The whole suite, including the native-vs-sandbox probe runs, takes a few
+# minutes; the timeout only catches a hung sandbox.
+TEST_TIMEOUT ?= 15m
+
+BIN := bin/runsc-lite
+
+.PHONY: all build test test-unit test-native test-sandbox lint bench clean help
+
+all: build
+
+## build: compile bin/runsc-lite
+build:
+	$(GO) build -o $(BIN) ./runsc-lite
+
+## test: every unit and conformance test (needs root, gcc, python3)
+test:
+	PLATFORM=$(PLATFORM) $(GO) test -timeout $(TEST_TIMEOUT) ./...
+
+## test-unit: the tests that do not start sandboxes
+test-unit:
+	$(GO) test -timeout $(TEST_TIMEOUT) $$($(GO) list ./... | grep -v /test/)
+
+## test-native: check that the probes themselves are deterministic natively
+test-native:
+	$(GO) test -timeout $(TEST_TIMEOUT) -run 'TestProbesDeterministic' ./test/runner/
+
+## test-sandbox: the native-vs-sandbox comparisons only, on PLATFORM=...
+test-sandbox:
+	PLATFORM=$(PLATFORM) $(GO) test -timeout $(TEST_TIMEOUT) -run 'TestProbes$$|TestCommands|TestHostReach|TestRootfsEscape|TestStub|TestKill9' ./test/runner/
+
+## lint: gofmt, go vet, and `unsafe` only in *_unsafe.go
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^vendor/')); \
+	if [ -n "$$out" ]; then echo "gofmt -l: these files need gofmt:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	@# STYLE.md 18: only *_unsafe.go files may import unsafe (tests excepted).
+	@bad=$$(grep -lE '^[[:space:]]*(import[[:space:]]+)?"unsafe"' $$(git ls-files '*.go' | grep -vE '_unsafe\.go$$|_test\.go$$')); \
+	if [ -n "$$bad" ]; then echo "unsafe imported outside *_unsafe.go:"; echo "$$bad"; exit 1; fi
+	@echo lint ok
+
+## bench: micro-benchmarks natively and in the sandbox, side by side
+bench: build
+	bash bench/run.sh ./$(BIN)
+
+clean:
+	rm -rf bin bench/out
+
+help:
+	@grep -E '^## ' $(MAKEFILE_LIST) | sed 's/^## /  /'
