@@ -43,6 +43,23 @@ func TestCommands(t *testing.T) {
 		{name: "ls -la /etc", argv: []string{"/bin/ls", "-la", "--time-style=+", "/etc"}},
 		{name: "ls missing", argv: []string{"/bin/ls", "/nonexistent-runsc-lite"}, wantStatus: 2},
 		{
+			name: "busybox pipeline",
+			argv: []string{"/bin/busybox", "sh", "-c", "echo hello | /bin/busybox tr a-z A-Z | /bin/busybox rev"},
+			tool: "/bin/busybox", pkg: "busybox-static",
+			wantStdout: "OLLEH\n",
+		},
+		{
+			name: "busybox sh loop",
+			argv: []string{"/bin/busybox", "sh", "-c", `i=0; while [ $i -lt 20 ]; do echo $i | /bin/busybox tr 0-9 a-j | /bin/busybox wc -c; i=$((i+1)); done | /bin/busybox sort | /bin/busybox uniq -c`},
+			tool: "/bin/busybox", pkg: "busybox-static",
+		},
+		{
+			name: "busybox exit status of a pipeline",
+			argv: []string{"/bin/busybox", "sh", "-c", "/bin/busybox true | /bin/busybox sh -c 'exit 5'"},
+			tool: "/bin/busybox", pkg: "busybox-static",
+			wantStatus: 5,
+		},
+		{
 			name: "python3 json listdir",
 			argv: []string{python3, "-c", `import json,os,sys; print(json.dumps(sorted(os.listdir("/etc"))[:5]), sys.version_info[0])`},
 			tool: python3, pkg: "python3",
