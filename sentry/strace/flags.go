@@ -372,3 +372,10 @@ var ptraceRequests = map[int64]string{
 	16: "PTRACE_ATTACH", 17: "PTRACE_DETACH", 24: "PTRACE_SYSCALL", 31: "PTRACE_SYSEMU",
 	0x4200: "PTRACE_SETOPTIONS", 0x4206: "PTRACE_SEIZE", 0x4207: "PTRACE_INTERRUPT",
 }
+
+// From <linux/random.h>.
+var getrandomFlags = []flagName{
+	{0x1, "GRND_NONBLOCK"},
+	{0x2, "GRND_RANDOM"},
+	{0x4, "GRND_INSECURE"},
+}

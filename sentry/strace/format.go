@@ -50,6 +50,8 @@ const (
 	argOutString                  // NUL-terminated string read at exit (getcwd)
 	argOutFdPair                  // int[2] read at exit (pipe, socketpair)
 	argStringArray                // NULL-terminated char *[] (execve argv)
+	argInIovec                    // struct iovec[args[lenArg]], read at entry (writev)
+	argOutIovec                   // struct iovec[args[lenArg]], filled by the return value, read at exit (readv)
 	argOpenFlags
 	argMode // octal permission bits
 	argMmapProt
@@ -72,17 +74,19 @@ const (
 	argRlimit
 	argPrctl
 	argPtrace
+	argGetrandomFlags
 )
 
 // isOut reports whether an argument is printed after the syscall returns.
 func (k argKind) isOut() bool {
-	return k == argOutBuf || k == argOutString || k == argOutFdPair
+	return k == argOutBuf || k == argOutString || k == argOutFdPair || k == argOutIovec
 }
 
 // argSpec describes one argument.
 type argSpec struct {
 	kind argKind
-	// lenArg is, for argInBuf, the index of the argument holding the length.
+	// lenArg is, for argInBuf, the index of the argument holding the
+	// length; for the iovec kinds, of the one holding the count.
 	lenArg int
 }
 
@@ -116,7 +120,7 @@ func formatArg(mem memory, spec argSpec, args arch.SyscallArguments, v uintptr) 
 			return "AT_FDCWD"
 		}
 		return strconv.FormatInt(int64(int32(v)), 10)
-	case argPtr, argOutBuf, argOutString, argOutFdPair:
+	case argPtr, argOutBuf, argOutString, argOutFdPair, argOutIovec:
 		return formatPointer(v)
 	case argPath:
 		return formatCString(mem, v, maxPathLen, maxPathLen)
@@ -126,6 +130,8 @@ func formatArg(mem memory, spec argSpec, args arch.SyscallArguments, v uintptr) 
 		return formatBuffer(mem, v, uint64(args[spec.lenArg].Value))
 	case argStringArray:
 		return formatStringArray(mem, v)
+	case argInIovec:
+		return formatIovecs(mem, v, args[spec.lenArg].Value, ^uint64(0))
 	case argOpenFlags:
 		return formatOpenFlags(uint64(v))
 	case argMode:
@@ -176,6 +182,8 @@ func formatArg(mem memory, spec argSpec, args arch.SyscallArguments, v uintptr) 
 		return formatEnum(int64(int32(v)), prctlOptions)
 	case argPtrace:
 		return formatEnum(int64(v), ptraceRequests)
+	case argGetrandomFlags:
+		return formatFlags(uint64(v), getrandomFlags)
 	default:
 		return formatHex(v)
 	}
@@ -183,8 +191,10 @@ func formatArg(mem memory, spec argSpec, args arch.SyscallArguments, v uintptr) 
 
 // formatOutArg prints an out argument once the syscall has succeeded with
 // return value rv.
-func formatOutArg(mem memory, spec argSpec, v uintptr, rv uintptr) string {
+func formatOutArg(mem memory, spec argSpec, args arch.SyscallArguments, v uintptr, rv uintptr) string {
 	switch spec.kind {
+	case argOutIovec:
+		return formatIovecs(mem, v, args[spec.lenArg].Value, uint64(rv))
 	case argOutBuf:
 		return formatBuffer(mem, v, uint64(rv))
 	case argOutString:
@@ -203,7 +213,13 @@ func formatOutArg(mem memory, spec argSpec, v uintptr, rv uintptr) string {
 	return formatPointer(v)
 }
 
-func formatHex(v uintptr) string { return "0x" + strconv.FormatUint(uint64(v), 16) }
+// formatHex prints v in hex, and zero as plain 0 as strace does.
+func formatHex(v uintptr) string {
+	if v == 0 {
+		return "0"
+	}
+	return "0x" + strconv.FormatUint(uint64(v), 16)
+}
 
 func formatPointer(v uintptr) string {
 	if v == 0 {
@@ -276,6 +292,42 @@ func formatStringArray(mem memory, v uintptr) string {
 			break
 		}
 		parts = append(parts, formatCString(mem, p, maxPathLen, maxBufShown))
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+// maxIovecsShown bounds the iovecs shown of a readv/writev.
+const maxIovecsShown = 8
+
+// formatIovecs shows an iovec array as strace does:
+// [{iov_base="abc", iov_len=3}, ...]. Only the first total bytes hold
+// data (the return value of a readv); later buffers show as empty.
+func formatIovecs(mem memory, v uintptr, count uintptr, total uint64) string {
+	if mem == nil || v == 0 {
+		return formatPointer(v)
+	}
+	var parts []string
+	for n := uintptr(0); n < count; n++ {
+		if n == maxIovecsShown {
+			parts = append(parts, "...")
+			break
+		}
+		var b [16]byte
+		addr, ok := hostarch.Addr(v).AddLength(uint64(n) * 16)
+		if !ok {
+			break
+		}
+		if got, _ := mem.CopyInBytes(addr, b[:]); got != len(b) {
+			if n == 0 {
+				return formatHex(v)
+			}
+			break
+		}
+		base := uintptr(binary.LittleEndian.Uint64(b[:8]))
+		length := binary.LittleEndian.Uint64(b[8:])
+		data := min(length, total)
+		total -= data
+		parts = append(parts, "{iov_base="+formatBuffer(mem, base, data)+", iov_len="+strconv.FormatUint(length, 10)+"}")
 	}
 	return "[" + strings.Join(parts, ", ") + "]"
 }

@@ -121,7 +121,7 @@ func (s *Strace) exitLine(c *call, mem memory, args arch.SyscallArguments, rv ui
 		if err == nil {
 			for n, spec := range c.info.args {
 				if spec.kind.isOut() {
-					c.args[n] = formatOutArg(mem, spec, args[n].Value, rv)
+					c.args[n] = formatOutArg(mem, spec, args, args[n].Value, rv)
 				}
 			}
 		}

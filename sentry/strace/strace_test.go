@@ -147,7 +147,7 @@ func TestFormatReturn(t *testing.T) {
 func testTable() *kernel.SyscallTable {
 	tbl := &kernel.SyscallTable{Table: make([]kernel.Syscall, 335)}
 	for n, name := range map[int]string{
-		0: "read", 1: "write", 9: "mmap", 12: "brk", 22: "pipe", 59: "execve",
+		0: "read", 1: "write", 9: "mmap", 19: "readv", 20: "writev", 12: "brk", 22: "pipe", 59: "execve",
 		231: "exit_group", 257: "openat", 263: "unlinkat", 170: "sethostname",
 		334: "rseq",
 	} {
@@ -172,6 +172,13 @@ func pointers(ps ...uintptr) []byte {
 	return b
 }
 
+func iovec(base, n uint64) []byte {
+	b := make([]byte, 16)
+	binary.LittleEndian.PutUint64(b, base)
+	binary.LittleEndian.PutUint64(b[8:], n)
+	return b
+}
+
 func TestLines(t *testing.T) {
 	mem := fakeMemory{
 		0x1000: []byte("/etc/passwd\x00"),
@@ -182,6 +189,7 @@ func TestLines(t *testing.T) {
 		0x5100: []byte("hi\x00"),
 		0x6000: []byte{3, 0, 0, 0, 4, 0, 0, 0},
 		0x7000: []byte("dir\x00"),
+		0x8000: append(iovec(0x3000, 5), iovec(0x3005, 1)...),
 	}
 	s := New(nil, testTable()).(*Strace)
 	for _, tc := range []struct {
@@ -206,7 +214,7 @@ func TestLines(t *testing.T) {
 		{"read failed", 0, args(3, 1, 4096), 0, errno.EFAULT, `read(3, 0x1, 4096) = -1 EFAULT (Bad address)`},
 		{"write", 1, args(1, 0x3000, 6), 6, nil, `write(1, "hello\n", 6) = 6`},
 		{"mmap", 9, args(0, 8192, 3, 0x22, uintptr(0xffffffffffffffff), 0), 0x7f0000000000, nil,
-			`mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0x0) = 0x7f0000000000`},
+			`mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000000000`},
 		{"brk", 12, args(0), 0x555555559000, nil, `brk(NULL) = 0x555555559000`},
 		{"pipe", 22, args(0x6000), 0, nil, `pipe([3, 4]) = 0`},
 		{"pipe failed", 22, args(0x6000), 0, errno.EMFILE, `pipe(0x6000) = -1 EMFILE (Too many open files)`},
@@ -215,10 +223,16 @@ func TestLines(t *testing.T) {
 			`unlinkat(AT_FDCWD, "dir", AT_REMOVEDIR) = -1 ENOTEMPTY (Directory not empty)`},
 		{"sethostname", 170, args(0x3000, 5), 0, errno.EPERM,
 			`sethostname("hello", 5) = -1 EPERM (Operation not permitted)`},
+		{"writev", 20, args(1, 0x8000, 2), 6, nil,
+			`writev(1, [{iov_base="hello", iov_len=5}, {iov_base="\n", iov_len=1}], 2) = 6`},
+		{"readv short", 19, args(0, 0x8000, 2), 3, nil,
+			`readv(0, [{iov_base="hel", iov_len=5}, {iov_base="", iov_len=1}], 2) = 3`},
+		{"readv failed", 19, args(0, 0x8000, 2), 0, errno.EINTR,
+			`readv(0, 0x8000, 2) = -1 EINTR (Interrupted system call)`},
 		{"unknown number", 400, args(1, 2, 3, 4, 5, 6), 0, errno.ENOSYS,
 			`syscall_400(0x1, 0x2, 0x3, 0x4, 0x5, 0x6) = -1 ENOSYS (Function not implemented)`},
 		{"named but not decoded", 2, args(1), 0, errno.ENOSYS,
-			`syscall_2(0x1, 0x0, 0x0, 0x0, 0x0, 0x0) = -1 ENOSYS (Function not implemented)`},
+			`syscall_2(0x1, 0, 0, 0, 0, 0) = -1 ENOSYS (Function not implemented)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := s.enter("", mem, tc.sysno, tc.args)
@@ -296,7 +310,8 @@ func TestTableNames(t *testing.T) {
 			t.Errorf("%s has %d arguments", name, len(info.args))
 		}
 		for n, a := range info.args {
-			if a.kind == argInBuf && (a.lenArg <= n || a.lenArg >= len(info.args)) {
+			if (a.kind == argInBuf || a.kind == argInIovec || a.kind == argOutIovec) &&
+				(a.lenArg <= n || a.lenArg >= len(info.args)) {
 				t.Errorf("%s argument %d: length argument %d out of range", name, n, a.lenArg)
 			}
 		}

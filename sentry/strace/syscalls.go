@@ -36,10 +36,15 @@ var (
 	rlimit    = argSpec{kind: argRlimit}
 	prctlOpt  = argSpec{kind: argPrctl}
 	ptraceReq = argSpec{kind: argPtrace}
+	grndF     = argSpec{kind: argGetrandomFlags}
 )
 
 // inBuf is a buffer read at entry whose length is argument lenArg.
 func inBuf(lenArg int) argSpec { return argSpec{kind: argInBuf, lenArg: lenArg} }
+
+// inIovec and outIovec are iovec arrays whose count is argument countArg.
+func inIovec(countArg int) argSpec  { return argSpec{kind: argInIovec, lenArg: countArg} }
+func outIovec(countArg int) argSpec { return argSpec{kind: argOutIovec, lenArg: countArg} }
 
 func sc(args ...argSpec) syscallInfo     { return syscallInfo{args: args} }
 func scAddr(args ...argSpec) syscallInfo { return syscallInfo{args: args, ret: retHex} }
@@ -54,10 +59,10 @@ var syscallInfos = map[string]syscallInfo{
 	"write":           sc(fd, inBuf(2), size),
 	"pread64":         sc(fd, outBuf, size, num),
 	"pwrite64":        sc(fd, inBuf(2), size, num),
-	"readv":           sc(fd, ptr, num),
-	"writev":          sc(fd, ptr, num),
-	"preadv":          sc(fd, ptr, num, num),
-	"pwritev":         sc(fd, ptr, num, num),
+	"readv":           sc(fd, outIovec(2), num),
+	"writev":          sc(fd, inIovec(2), num),
+	"preadv":          sc(fd, outIovec(2), num, num),
+	"pwritev":         sc(fd, inIovec(2), num, num),
 	"open":            sc(path, oflags, mode),
 	"openat":          sc(dirfd, path, oflags, mode),
 	"openat2":         sc(dirfd, path, ptr, size),
@@ -210,7 +215,7 @@ var syscallInfos = map[string]syscallInfo{
 	// System.
 	"uname":         sc(ptr),
 	"sysinfo":       sc(ptr),
-	"getrandom":     sc(outBuf, size, hex),
+	"getrandom":     sc(outBuf, size, grndF),
 	"sethostname":   sc(inBuf(1), size),
 	"setdomainname": sc(inBuf(1), size),
 	"mount":         sc(str, path, str, hex, ptr),
