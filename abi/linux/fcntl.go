@@ -121,7 +121,7 @@ func (m FileMode) IsRegular() bool { return m&S_IFMT == S_IFREG }
 func (m FileMode) IsSymlink() bool { return m&S_IFMT == S_IFLNK }
 
 // DirentType returns the DT_* value for m's file type.
-func (m FileMode) DirentType() uint8 { return uint8(m&S_IFMT) >> 12 }
+func (m FileMode) DirentType() uint8 { return uint8((m & S_IFMT) >> 12) }
 
 // Record locking fcntl(2) commands and lock types, from
 // <asm-generic/fcntl.h>.

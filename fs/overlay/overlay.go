@@ -121,10 +121,18 @@ func fileType(ctx vfs.Context, in vfs.Inode) (linux.FileMode, error) {
 // Stat implements vfs.Inode.Stat.
 func (i *inode) Stat(ctx vfs.Context) (linux.Statx, error) {
 	i.fs.mu.Lock()
-	top := i.top()
+	top, lower := i.top(), i.lower
 	i.fs.mu.Unlock()
 	st, err := top.Stat(ctx)
 	st.Ino = i.ino
+	if err == nil && top != lower && lower != nil && st.FileMode().IsDir() {
+		// A copied-up directory keeps the host directory's size, blocks
+		// and link count, so that listings look as they do on the host;
+		// the in-memory upper has none of its own worth showing.
+		if lst, lerr := lower.Stat(ctx); lerr == nil {
+			st.Nlink, st.Size, st.Blocks, st.Blksize = lst.Nlink, lst.Size, lst.Blocks, lst.Blksize
+		}
+	}
 	return st, err
 }
 

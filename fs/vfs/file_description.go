@@ -189,6 +189,10 @@ func (fd *FileDescription) IsWritable() bool {
 	return f&linux.O_PATH == 0 && f&linux.O_ACCMODE != linux.O_RDONLY
 }
 
+// Refs returns the reference count (epoll uses it to notice files the
+// guest closed while they stayed on an interest list).
+func (fd *FileDescription) Refs() int64 { return fd.refs.Load() }
+
 // IsPath reports whether fd is an O_PATH file.
 func (fd *FileDescription) IsPath() bool { return fd.flags.Load()&linux.O_PATH != 0 }
 

@@ -7,6 +7,18 @@ import "sync"
 type Waiter struct {
 	C    chan struct{}
 	mask EventMask
+	// cb, if set, is called (with the queue's lock held: it must not
+	// block or take locks that a notifier may hold) on every event.
+	cb func(EventMask)
+}
+
+// NewWaiterFunc returns a waiter that calls cb with the events on every
+// notification, instead of (as well as) signalling C. epoll uses it to
+// learn which file became ready.
+func NewWaiterFunc(mask EventMask, cb func(EventMask)) *Waiter {
+	w := NewWaiter(mask)
+	w.cb = cb
+	return w
 }
 
 // NewWaiter returns a waiter for the events in mask. EventErr and EventHUp
@@ -18,7 +30,10 @@ func NewWaiter(mask EventMask) *Waiter {
 // Mask returns the events the waiter wakes for.
 func (w *Waiter) Mask() EventMask { return w.mask }
 
-func (w *Waiter) notify() {
+func (w *Waiter) notify(mask EventMask) {
+	if w.cb != nil {
+		w.cb(mask)
+	}
 	select {
 	case w.C <- struct{}{}:
 	default:
@@ -55,7 +70,7 @@ func (q *WaitQueue) Notify(mask EventMask) {
 	defer q.mu.Unlock()
 	for w := range q.waiters {
 		if w.mask&mask != 0 {
-			w.notify()
+			w.notify(mask)
 		}
 	}
 }

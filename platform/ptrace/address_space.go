@@ -57,7 +57,7 @@ func stubExecutable() (int, error) {
 	return stubImage.fd, stubImage.err
 }
 
-func newAddressSpace(memfd int) (*addressSpace, error) {
+func newAddressSpace(memfd *os.File) (*addressSpace, error) {
 	as := &addressSpace{reqs: make(chan func())}
 	errc := make(chan error)
 	go as.injector(memfd, errc)
@@ -70,7 +70,7 @@ func newAddressSpace(memfd int) (*addressSpace, error) {
 // injector owns the stub's main thread for the address space's lifetime.
 // Its OS thread must outlive the stub: PDEATHSIG and EXITKILL fire when the
 // tracer thread exits.
-func (as *addressSpace) injector(memfd int, errc chan<- error) {
+func (as *addressSpace) injector(memfd *os.File, errc chan<- error) {
 	runtime.LockOSThread()
 	// The thread is never unlocked: when this goroutine returns, Go destroys
 	// the thread, which is what we want once the stub is dead.
@@ -95,7 +95,7 @@ func (as *addressSpace) injector(memfd int, errc chan<- error) {
 
 // start execs the stub, clears its address space and installs its seccomp
 // filter. It runs on the injector thread.
-func (as *addressSpace) start(memfd int) error {
+func (as *addressSpace) start(memfd *os.File) error {
 	exe, err := stubExecutable()
 	if err != nil {
 		return err
@@ -103,7 +103,7 @@ func (as *addressSpace) start(memfd int) error {
 	cmd := exec.Command(fmt.Sprintf("/proc/self/fd/%d", exe))
 	cmd.Args = []string{"runsc-lite-stub"}
 	cmd.Env = []string{}
-	cmd.ExtraFiles = []*os.File{os.NewFile(uintptr(memfd), "memfd")} // stubFD
+	cmd.ExtraFiles = []*os.File{memfd} // stubFD
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Ptrace:    true,
 		Setsid:    true,

@@ -12,6 +12,10 @@
 package ptrace
 
 import (
+	"os"
+
+	"golang.org/x/sys/unix"
+
 	"github.com/runsc-lite/runsc-lite/hostarch"
 	"github.com/runsc-lite/runsc-lite/platform"
 )
@@ -19,12 +23,20 @@ import (
 // Platform is the ptrace platform for one sandbox.
 type Platform struct {
 	// memfd is the sandbox memory file, shared with every stub as fd 3.
-	memfd int
+	// It is one *os.File for the platform's life: an os.File closes its fd
+	// when it is garbage collected, so making one per stub would close the
+	// sentry's memfd under it.
+	memfd *os.File
 }
 
-// New returns a ptrace platform whose stubs map windows of memfd.
+// New returns a ptrace platform whose stubs map windows of memfd. The
+// caller keeps ownership of memfd; the platform works on a duplicate.
 func New(memfd int) (*Platform, error) {
-	return &Platform{memfd: memfd}, nil
+	fd, err := unix.FcntlInt(uintptr(memfd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, os.NewSyscallError("fcntl(F_DUPFD_CLOEXEC)", err)
+	}
+	return &Platform{memfd: os.NewFile(uintptr(fd), "runsc-lite-memory")}, nil
 }
 
 // Name implements platform.Platform.

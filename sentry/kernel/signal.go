@@ -5,6 +5,7 @@ import (
 
 	"github.com/runsc-lite/runsc-lite/abi/linux"
 	"github.com/runsc-lite/runsc-lite/abi/linux/errno"
+	"github.com/runsc-lite/runsc-lite/fs/vfs"
 	"github.com/runsc-lite/runsc-lite/platform"
 )
 
@@ -304,6 +305,7 @@ func (t *Task) sendSignalLocked(info *linux.SignalInfo, group bool) error {
 	if !q.enqueue(info) {
 		return nil
 	}
+	tg.signalWaiters.Notify(vfs.EventIn)
 	bit := SignalSetOf(signo)
 	if !group {
 		if t.sigMask&bit == 0 {

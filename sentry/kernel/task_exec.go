@@ -22,6 +22,7 @@ func (t *Task) Execve(filename string, argv, envv []string) error {
 	oldExe := t.tg.ExePath()
 	t.mm = mm.New(t.k.MemFile, as, t.k.Platform)
 	if err := t.load(filename, argv, envv); err != nil {
+		t.k.Log.Debug("execve: load failed", "path", filename, "err", err)
 		t.mm.DecUsers()
 		t.mm, t.st, t.name = old, oldState, oldName
 		t.tg.setExePath(oldExe)

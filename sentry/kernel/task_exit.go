@@ -52,6 +52,7 @@ func (t *Task) exit() {
 		status = tg.groupStatus
 	}
 	tg.exitLocked(status)
+	go tg.stopTimers() // Not under k.mu: a firing timer takes it.
 }
 
 // releaseChildTID does CLONE_CHILD_CLEARTID's work: "When a thread whose

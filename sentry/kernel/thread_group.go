@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/runsc-lite/runsc-lite/abi/linux"
+	"github.com/runsc-lite/runsc-lite/fs/vfs"
 )
 
 // WaitStatus is a wait(2) status word: exit code << 8, or the terminating
@@ -105,6 +106,8 @@ type ThreadGroup struct {
 	threadsChanged chan struct{}
 	// vforkDone is closed when a vfork child execs or exits.
 	vforkDone chan struct{}
+	// signalWaiters are signalfds waiting for signals to arrive.
+	signalWaiters vfs.WaitQueue
 	// exitedCh is closed when the process becomes a zombie.
 	exitedCh chan struct{}
 
@@ -115,6 +118,9 @@ type ThreadGroup struct {
 	limits LimitSet
 	// exePath is the guest path of the executable, for /proc/[pid]/exe.
 	exePath string
+	// itimers are setitimer's timers; timers are timer_create's.
+	itimers [3]*IntervalTimer
+	timers  map[int32]*PosixTimer
 }
 
 func (k *Kernel) newThreadGroupLocked(pid ThreadID, parent *ThreadGroup, handlers *SignalHandlers, limits LimitSet) *ThreadGroup {

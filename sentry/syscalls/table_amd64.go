@@ -23,6 +23,9 @@ var families = []map[uintptr]kernel.Syscall{
 	xattrSyscalls,
 	threadSyscalls,
 	pipeSyscalls,
+	pollSyscalls,
+	timerSyscalls,
+	schedSyscalls,
 }
 
 // Table builds the syscall table. It panics if two families claim a number
