@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sys/unix"
 
+	"github.com/runsc-lite/runsc-lite/abi/linux"
 	"github.com/runsc-lite/runsc-lite/abi/linux/errno"
 	"github.com/runsc-lite/runsc-lite/fs/host"
 	"github.com/runsc-lite/runsc-lite/fs/rootfs"
@@ -67,7 +68,8 @@ func doAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	defer mf.Release()
+	// The memory file is never released: task goroutines still tearing down
+	// may touch guest memory until the process exits, which frees it.
 	var p platform.Platform
 	switch plat {
 	case "ptrace":
@@ -146,16 +148,23 @@ func doAction(c *cli.Context) error {
 		return &cmdError{code: code, err: err}
 	}
 
-	// Signals to runsc-lite end the guest: the guest cannot handle them yet,
-	// so they take their default action, termination.
+	// Signals to runsc-lite go to the guest: SIGTERM and SIGHUP to its
+	// init, and the terminal's SIGINT and SIGQUIT to the sandbox's
+	// foreground process group, as a terminal would send them. When init
+	// exits, the whole sandbox goes.
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGQUIT, unix.SIGTERM, unix.SIGHUP)
 	defer signal.Stop(sigs)
 	tg.Start()
 	for {
 		select {
 		case s := <-sigs:
-			tg.Kill(int(s.(unix.Signal)))
+			switch sig := s.(unix.Signal); sig {
+			case unix.SIGINT, unix.SIGQUIT:
+				tg.SignalForeground(int(sig))
+			default:
+				tg.SendSignal(&linux.SignalInfo{Signo: int32(sig), Code: linux.SI_KERNEL})
+			}
 		case <-tg.Exited():
 			ws := tg.ExitStatus()
 			if ws.Signaled() {

@@ -6,11 +6,13 @@
 // Ttys and pipes are reopened through /proc/self/fd so that the sentry
 // owns a separate open file description which it can make non-blocking
 // without changing the flags of the terminal it shares with the user's
-// shell. Blocking reads then wait in Go's netpoller rather than a host
-// syscall.
+// shell. Reads and writes on them never block in the host: they return
+// EAGAIN, and the sentry waits for the fd with poll(2) in a helper
+// goroutine (see poller.go), so a signal can interrupt the wait.
 package host
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -31,6 +33,7 @@ var nextIno atomic.Uint64
 // File is an imported host fd.
 type File struct {
 	vfs.FileDescriptionDefaultImpl
+	poller
 	// f owns the sentry's host fd. Immutable.
 	f *os.File
 	// hostFD is f's descriptor. Immutable.
@@ -79,6 +82,7 @@ func Import(ctx vfs.Context, hostFD int, flags uint32) (*vfs.FileDescription, er
 		}
 	}
 	hf := &File{f: os.NewFile(uintptr(fd), "host"), hostFD: fd, mode: linux.FileMode(st.Mode), ino: nextIno.Add(1), tty: isTTY}
+	hf.poller.fd = fd
 	name := "host:[" + fmt.Sprint(hf.ino) + "]"
 	switch {
 	case isTTY:
@@ -99,34 +103,53 @@ func Import(ctx vfs.Context, hostFD int, flags uint32) (*vfs.FileDescription, er
 func (hf *File) IsTTY() bool { return hf.tty }
 
 // Release implements vfs.FileDescriptionImpl.Release.
-func (hf *File) Release() { hf.f.Close() }
+func (hf *File) Release() {
+	hf.poller.stop()
+	hf.f.Close()
+}
 
-// Read implements vfs.FileDescriptionImpl.Read. Streams block in Go's
-// poller until data arrives; off is used for regular files.
+// Read implements vfs.FileDescriptionImpl.Read: off is used for regular
+// files; streams return EAGAIN rather than block (see the package doc).
 func (hf *File) Read(_ vfs.Context, dst []byte, off int64) (int, error) {
 	if len(dst) == 0 {
 		return 0, nil
 	}
-	var n int
-	var err error
-	if off >= 0 && hf.mode.IsRegular() {
-		n, err = hf.f.ReadAt(dst, off)
-	} else {
-		n, err = hf.f.Read(dst)
+	for {
+		var n int
+		var err error
+		if off >= 0 && hf.mode.IsRegular() {
+			n, err = unix.Pread(hf.hostFD, dst, off)
+		} else {
+			n, err = unix.Read(hf.hostFD, dst)
+		}
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return 0, hostErr(err)
+		}
+		return n, nil
 	}
-	return n, hostErr(err)
 }
 
 // Write implements vfs.FileDescriptionImpl.Write.
 func (hf *File) Write(_ vfs.Context, src []byte, off int64) (int, error) {
-	var n int
-	var err error
-	if off >= 0 && hf.mode.IsRegular() {
-		n, err = hf.f.WriteAt(src, off)
-	} else {
-		n, err = hf.f.Write(src)
+	for {
+		var n int
+		var err error
+		if off >= 0 && hf.mode.IsRegular() {
+			n, err = unix.Pwrite(hf.hostFD, src, off)
+		} else {
+			n, err = unix.Write(hf.hostFD, src)
+		}
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return max(n, 0), hostErr(err)
+		}
+		return n, nil
 	}
-	return n, hostErr(err)
 }
 
 // SeekOffset implements vfs.Seeker: the offset is the host open file
@@ -187,7 +210,7 @@ func (hf *File) Readiness(mask vfs.EventMask) vfs.EventMask {
 
 // Ioctl implements vfs.FileDescriptionImpl.Ioctl: terminal requests on
 // ttys, FIONREAD on anything.
-func (hf *File) Ioctl(_ vfs.Context, mem vfs.UserMemory, cmd uint32, arg uintptr) (uintptr, error) {
+func (hf *File) Ioctl(ctx vfs.Context, mem vfs.UserMemory, cmd uint32, arg uintptr) (uintptr, error) {
 	switch cmd {
 	case linux.FIONREAD:
 		n, err := unix.IoctlGetInt(hf.hostFD, linux.FIONREAD)
@@ -240,8 +263,40 @@ func (hf *File) Ioctl(_ vfs.Context, mem vfs.UserMemory, cmd uint32, arg uintptr
 		w.UnmarshalBytes(buf)
 		return 0, hostErr(unix.IoctlSetWinsize(hf.hostFD, unix.TIOCSWINSZ, &unix.Winsize{Row: w.Row, Col: w.Col, Xpixel: w.Xpixel, Ypixel: w.Ypixel}))
 	}
-	// Process-group requests (TIOCGPGRP, TIOCSPGRP, TIOCSCTTY) would
-	// expose or change host process groups; job control in the sandbox
-	// needs sentry-side sessions first.
+	// Process-group requests work on the sandbox's sessions, never on the
+	// host's: the terminal's foreground group inside the sandbox is a
+	// sentry notion.
+	jc, ok := ctx.(JobControl)
+	if !ok {
+		return 0, errno.ENOTTY
+	}
+	switch cmd {
+	case linux.TIOCGPGRP:
+		return 0, copyOutInt32(mem, arg, jc.ForegroundPgrpID())
+	case linux.TIOCSPGRP:
+		var b [4]byte
+		if _, err := mem.CopyInBytes(addr(arg), b[:]); err != nil {
+			return 0, errno.EFAULT
+		}
+		pgid := int32(binary.LittleEndian.Uint32(b[:]))
+		if pgid < 0 {
+			return 0, errno.EINVAL
+		}
+		return 0, jc.SetForegroundPgrpID(pgid)
+	case linux.TIOCGSID:
+		return 0, copyOutInt32(mem, arg, jc.SessionID())
+	case linux.TIOCSCTTY, linux.TIOCNOTTY:
+		// The imported terminal is every sandbox session's controlling
+		// terminal already.
+		return 0, nil
+	}
 	return 0, errno.ENOTTY
+}
+
+// JobControl is what terminal ioctls need from the calling task (a
+// *kernel.Task): its session's foreground process group.
+type JobControl interface {
+	ForegroundPgrpID() int32
+	SetForegroundPgrpID(pgid int32) error
+	SessionID() int32
 }

@@ -1,6 +1,9 @@
 package kernel
 
-import "github.com/runsc-lite/runsc-lite/abi/linux/errno"
+import (
+	"github.com/runsc-lite/runsc-lite/abi/linux"
+	"github.com/runsc-lite/runsc-lite/abi/linux/errno"
+)
 
 // Session is a set of process groups, with a controlling terminal's
 // foreground group. Protected by k.mu.
@@ -156,4 +159,30 @@ func (t *Task) SetForegroundPgrp(pgid ThreadID) error {
 	}
 	pg.session.foreground = pg
 	return nil
+}
+
+// ForegroundPgrpID implements host.JobControl (TIOCGPGRP).
+func (t *Task) ForegroundPgrpID() int32 { return int32(t.ForegroundPgrp()) }
+
+// SetForegroundPgrpID implements host.JobControl (TIOCSPGRP).
+func (t *Task) SetForegroundPgrpID(pgid int32) error { return t.SetForegroundPgrp(ThreadID(pgid)) }
+
+// SessionID implements host.JobControl (TIOCGSID).
+func (t *Task) SessionID() int32 {
+	sid, _ := t.Getsid(0)
+	return int32(sid)
+}
+
+// SignalForeground sends signo to the foreground process group of tg's
+// session: what a terminal does for ^C.
+func (tg *ThreadGroup) SignalForeground(signo int) {
+	k := tg.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if tg.pgrp == nil || tg.pgrp.session.foreground == nil {
+		return
+	}
+	for m := range tg.pgrp.session.foreground.members {
+		m.sendSignalLocked(&linux.SignalInfo{Signo: int32(signo), Code: linux.SI_KERNEL})
+	}
 }
