@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/pprof"
 
 	"github.com/urfave/cli/v2"
 )
@@ -24,6 +25,23 @@ func main() {
 			&cli.StringFlag{Name: "platform", Value: "ptrace", Usage: "how guest code is run: ptrace"},
 			&cli.StringFlag{Name: "log", Usage: "write sentry diagnostics to `FILE` instead of stderr"},
 			&cli.BoolFlag{Name: "debug", Usage: "log debug messages"},
+			&cli.StringFlag{Name: "cpuprofile", Usage: "write a Go CPU profile of the sentry to `FILE`", Hidden: true},
+		},
+		Before: func(c *cli.Context) error {
+			if f := c.String("cpuprofile"); f != "" {
+				pf, err := os.Create(f)
+				if err != nil {
+					return err
+				}
+				if err := pprof.StartCPUProfile(pf); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		After: func(c *cli.Context) error {
+			pprof.StopCPUProfile()
+			return nil
 		},
 		Commands: []*cli.Command{
 			doCommand,

@@ -129,3 +129,21 @@ func TestFilterKillsUnexpectedSyscall(t *testing.T) {
 		t.Fatalf("injected getpid: got %v, want the stub killed by SIGSYS (status 0x1f)", err)
 	}
 }
+
+// BenchmarkNewAddressSpace measures starting a stub: fork/exec of the stub
+// ELF, clearing its address space and installing its filter.
+func BenchmarkNewAddressSpace(b *testing.B) {
+	mf, err := memfile.New(1 << 30)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer mf.Release()
+	p, _ := New(mf.FD())
+	for i := 0; i < b.N; i++ {
+		as, err := p.NewAddressSpace()
+		if err != nil {
+			b.Fatal(err)
+		}
+		as.Release()
+	}
+}
