@@ -47,7 +47,7 @@ func (t *Task) walkRobustList() {
 			return
 		}
 		if v&futexWaiters != 0 {
-			t.FutexWake(addr, 1, ^uint32(0))
+			t.FutexWakeKey(addr, false /* private */, 1, ^uint32(0))
 		}
 	}
 	for i := 0; entry != head && entry != 0 && i < robustListLimit; i++ {

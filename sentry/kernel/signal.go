@@ -493,7 +493,14 @@ func (t *Task) handleSignals() {
 				k.mu.Unlock()
 				continue
 			case actCore:
-				tg.killLocked(SignalStatus(signo) | 0x80)
+				// The core bit says a dump was written; as on a host with
+				// RLIMIT_CORE 0 (the default) none is, and the sandbox
+				// never writes one, it is set only when the limit asks.
+				status := SignalStatus(signo)
+				if tg.limitsCopy()[RLIMIT_CORE].Cur != 0 {
+					status |= 0x80
+				}
+				tg.killLocked(status)
 			default:
 				tg.killLocked(SignalStatus(signo))
 			}

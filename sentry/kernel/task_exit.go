@@ -65,7 +65,7 @@ func (t *Task) releaseChildTID() {
 	}
 	addr := hostarch.Addr(t.clearChildTID)
 	if _, err := t.mm.CopyOut(addr, []byte{0, 0, 0, 0}); err == nil {
-		t.FutexWake(addr, 1, ^uint32(0))
+		t.FutexWakeKey(addr, false /* private */, 1, ^uint32(0))
 	}
 	t.walkRobustList()
 }

@@ -54,6 +54,9 @@ func (t *Task) handleFault(ev platform.Event) {
 		var fe *mm.FaultError
 		if errors.As(err, &fe) {
 			info.Code = fe.Code
+			if fe.Bus {
+				info.Signo = linux.SIGBUS
+			}
 		}
 	}
 	t.ForceSignal(info)

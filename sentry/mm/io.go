@@ -13,9 +13,14 @@ const (
 	SEGV_ACCERR = 2 // The mapping forbids the access.
 )
 
-// FaultError says why a fault could not be resolved; it becomes SIGSEGV.
+// BUS_ADRERR is SIGBUS's si_code for an access beyond a mapped file's end.
+const BUS_ADRERR = 2
+
+// FaultError says why a fault could not be resolved: it becomes SIGSEGV,
+// or SIGBUS when Bus is set.
 type FaultError struct {
 	Code int32
+	Bus  bool
 }
 
 // Error implements error.
@@ -43,6 +48,12 @@ func (mm *MemoryManager) HandleFault(addr hostarch.Addr, at hostarch.AccessType)
 		// The page is mapped with the vma's permissions, so the guest's
 		// access broke them (ptrace cannot tell us which access it was).
 		return &FaultError{Code: SEGV_ACCERR}
+	}
+	// "SIGBUS Attempted access to a page of the buffer that lies beyond
+	// the end of the mapped file." - mmap(2).
+	var b [1]byte
+	if n, _ := v.file.ReadAt(b[:], int64(v.fileOff+uint64(addr.RoundDown()-v.start))); n == 0 {
+		return &FaultError{Code: BUS_ADRERR, Bus: true}
 	}
 	if err := mm.fillLocked(v, addr.RoundDown(), true); err != nil {
 		return &FaultError{Code: SEGV_MAPERR}

@@ -11,13 +11,16 @@ import (
 
 // futexSyscalls are the futex syscalls.
 var futexSyscalls = map[uintptr]kernel.Syscall{
-	202: {Name: "futex", Fn: Futex, Support: kernel.SupportPartial, Note: "WAIT, WAKE, WAIT_BITSET and WAKE_BITSET; requeue and PI operations return ENOSYS."},
+	202: {Name: "futex", Fn: Futex, Support: kernel.SupportPartial, Note: "Priority-inheritance operations return ENOSYS."},
 }
 
 // futex(2) operations and flags from <linux/futex.h>.
 const (
 	futexWait          = 0
 	futexWake          = 1
+	futexRequeue       = 3
+	futexCmpRequeue    = 4
+	futexWakeOp        = 5
 	futexWaitBitset    = 9
 	futexWakeBitset    = 10
 	futexPrivateFlag   = 128
@@ -29,6 +32,7 @@ const (
 func Futex(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
 	addr, op, val, timeout, val3 := args[0].Pointer(), args[1].Int(), args[2].Uint(), args[3].Pointer(), args[5].Uint()
 	cmd := op &^ (futexPrivateFlag | futexClockRealtime)
+	private := op&futexPrivateFlag != 0
 	realtime := op&futexClockRealtime != 0
 	if realtime && cmd != futexWaitBitset {
 		// Only the bitset wait takes an absolute CLOCK_REALTIME timeout.
@@ -68,7 +72,7 @@ func Futex(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, 
 				deadline = time.Now().Add(d - mono)
 			}
 		}
-		err := t.FutexWait(addr, val, bitset, deadline, has)
+		err := t.FutexWait(addr, private, val, bitset, deadline, has)
 		if err == errno.ERESTARTSYS && cmd == futexWait && has {
 			// A relative wait can't just restart with the same timeout.
 			err = errno.EINTR
@@ -82,7 +86,18 @@ func Futex(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, 
 			}
 			bitset = val3
 		}
-		n, err := t.FutexWake(addr, int(int32(val)), bitset)
+		n, err := t.FutexWakeKey(addr, private, int(int32(val)), bitset)
+		return uintptr(n), err
+	case futexRequeue, futexCmpRequeue:
+		// The timeout argument carries val2, the number to requeue.
+		nWake, nRequeue := int(int32(val)), int(int32(args[3].Value))
+		if nWake < 0 || nRequeue < 0 {
+			return 0, errno.EINVAL
+		}
+		n, err := t.FutexRequeue(addr, args[4].Pointer(), private, nWake, nRequeue, cmd == futexCmpRequeue, val3)
+		return uintptr(n), err
+	case futexWakeOp:
+		n, err := t.FutexWakeOp(addr, args[4].Pointer(), private, int(int32(val)), int(int32(args[3].Value)), val3)
 		return uintptr(n), err
 	}
 	return 0, errno.ENOSYS
