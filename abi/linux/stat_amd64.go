@@ -185,6 +185,8 @@ const (
 	PROC_SUPER_MAGIC      = 0x9fa0
 	OVERLAYFS_SUPER_MAGIC = 0x794c7630
 	EXT4_SUPER_MAGIC      = 0xef53
+	SYSFS_MAGIC           = 0x62656572
+	DEVPTS_SUPER_MAGIC    = 0x1cd1
 )
 
 // Statfs is struct statfs from <asm-generic/statfs.h> for x86-64.

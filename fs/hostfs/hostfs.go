@@ -1,13 +1,19 @@
-// Package hostfs exposes a host directory tree to the VFS, read-only.
+// Package hostfs exposes a host directory tree to the VFS: read-only for
+// the rootfs, read-write for --volume bind mounts (OpenWritable).
 //
 // The sentry holds the tree's root open as an O_PATH directory fd and
 // reaches every file with openat(2)/fstatat(2) relative to its parent's fd,
 // one component at a time, always with O_NOFOLLOW or AT_SYMLINK_NOFOLLOW.
 // The host kernel therefore never follows a symlink and never sees "..":
 // symlink targets are returned to the VFS as text and resolved there,
-// inside the sandbox root. Nothing here writes to the host.
+// inside the sandbox root. A read-only Filesystem never writes to the
+// host; a writable one creates, changes and removes files only with the
+// *at(2) calls relative to the parent's fd (mkdirat, symlinkat, linkat,
+// renameat2, unlinkat, fchownat(AT_SYMLINK_NOFOLLOW)), and opens files with
+// O_NOFOLLOW, so a guest-made symlink is never followed by the host.
 //
-// Lock order: inode.mu (a directory's cached fd), then Filesystem.mu.
+// Lock order: inode.mu (a directory's cached fd and its own parent and
+// name), then a parent's inode.mu, then Filesystem.mu.
 package hostfs
 
 import (
@@ -36,6 +42,8 @@ type Filesystem struct {
 	// rootDev is the host device of the root, whose inode numbers are
 	// shown unchanged. Immutable.
 	rootDev uint64
+	// writable says the guest may change the host tree. Immutable.
+	writable bool
 
 	// mu protects the fields below.
 	mu sync.Mutex
@@ -48,9 +56,15 @@ type Filesystem struct {
 	cachedFDs []int
 }
 
-// Open opens the host directory dir as a filesystem and returns it with
-// its root directory inode.
-func Open(dir string) (*Filesystem, vfs.DirInode, error) {
+// Open opens the host directory dir as a read-only filesystem and returns
+// it with its root directory inode.
+func Open(dir string) (*Filesystem, vfs.DirInode, error) { return open(dir, false) }
+
+// OpenWritable opens the host directory dir as a filesystem whose changes
+// go through to the host (a --volume bind mount).
+func OpenWritable(dir string) (*Filesystem, vfs.DirInode, error) { return open(dir, true) }
+
+func open(dir string, writable bool) (*Filesystem, vfs.DirInode, error) {
 	fd, err := retry(func() (int, error) {
 		return unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	})
@@ -62,7 +76,11 @@ func Open(dir string) (*Filesystem, vfs.DirInode, error) {
 		unix.Close(fd)
 		return nil, nil, &os.PathError{Op: "fstat", Path: dir, Err: err}
 	}
-	fs := &Filesystem{rootFD: fd, rootDev: st.Dev, foreign: map[[2]uint64]uint64{}, nextForeign: 1 << 48}
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		unix.Close(fd)
+		return nil, nil, &os.PathError{Op: "open", Path: dir, Err: unix.ENOTDIR}
+	}
+	fs := &Filesystem{rootFD: fd, rootDev: st.Dev, writable: writable, foreign: map[[2]uint64]uint64{}, nextForeign: 1 << 48}
 	return fs, &inode{fs: fs, dirFD: -1}, nil
 }
 
@@ -87,8 +105,12 @@ func (fs *Filesystem) StatFS(vfs.Context) (linux.Statfs, error) {
 	if err := unix.Fstatfs(fs.rootFD, &s); err != nil {
 		return linux.Statfs{}, hostErr(err)
 	}
-	return linux.Statfs{Type: s.Type, Bsize: s.Bsize, Blocks: s.Blocks, Bfree: s.Bfree, Bavail: s.Bavail,
-		Files: s.Files, Ffree: s.Ffree, Namelen: s.Namelen, Frsize: s.Frsize, Flags: linux.ST_RDONLY}, nil
+	st := linux.Statfs{Type: s.Type, Bsize: s.Bsize, Blocks: s.Blocks, Bfree: s.Bfree, Bavail: s.Bavail,
+		Files: s.Files, Ffree: s.Ffree, Namelen: s.Namelen, Frsize: s.Frsize}
+	if !fs.writable {
+		st.Flags = linux.ST_RDONLY
+	}
+	return st, nil
 }
 
 // hostErr converts a host error to the guest's errno. x86-64 host and guest
@@ -114,19 +136,26 @@ func retry(f func() (int, error)) (int, error) {
 	}
 }
 
-// inode is a host file, named by its parent directory and its name. The
-// name of a read-only tree never changes.
+// inode is a host file, named by its parent directory and its name.
 type inode struct {
 	fs *Filesystem
-	// parent and name locate the file; parent is nil for the root.
-	// Immutable.
+
+	// mu protects the fields below.
+	mu sync.Mutex
+	// parent and name locate the file; parent is nil for the root. They
+	// change only by a rename in a writable filesystem.
 	parent *inode
 	name   string
-
-	// mu protects dirFD.
-	mu sync.Mutex
-	// dirFD caches an O_PATH fd for a directory; -1 if not cached.
+	// dirFD caches an O_PATH fd for a directory; -1 if not cached. It
+	// stays valid across renames.
 	dirFD int
+}
+
+// loc returns i's parent and name.
+func (i *inode) loc() (*inode, string) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.parent, i.name
 }
 
 var (
@@ -136,11 +165,11 @@ var (
 
 // openDir returns an O_PATH fd for directory i; the caller must call done.
 func (i *inode) openDir() (fd int, done func(), err error) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
 	if i.parent == nil {
 		return i.fs.rootFD, func() {}, nil
 	}
-	i.mu.Lock()
-	defer i.mu.Unlock()
 	if i.dirFD >= 0 {
 		return i.dirFD, func() {}, nil
 	}
@@ -171,15 +200,16 @@ func (i *inode) openDir() (fd int, done func(), err error) {
 // hostStat returns the host's stat of i without following a symlink.
 func (i *inode) hostStat() (unix.Stat_t, error) {
 	var st unix.Stat_t
-	if i.parent == nil {
+	parent, name := i.loc()
+	if parent == nil {
 		return st, hostErr(unix.Fstat(i.fs.rootFD, &st))
 	}
-	pfd, done, err := i.parent.openDir()
+	pfd, done, err := parent.openDir()
 	if err != nil {
 		return st, err
 	}
 	defer done()
-	if err := unix.Fstatat(pfd, i.name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+	if err := unix.Fstatat(pfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return st, hostErr(err)
 	}
 	return st, nil
@@ -225,20 +255,30 @@ func (i *inode) Stat(vfs.Context) (linux.Statx, error) {
 	}, nil
 }
 
-// SetStat implements vfs.Inode.SetStat: the host tree is read-only.
-func (i *inode) SetStat(vfs.Context, *vfs.SetStatOptions) error { return errno.EROFS }
+// SetStat implements vfs.Inode.SetStat (EROFS unless writable).
+func (i *inode) SetStat(ctx vfs.Context, opts *vfs.SetStatOptions) error {
+	if !i.fs.writable {
+		return errno.EROFS
+	}
+	return i.setStat(opts)
+}
 
 // Open implements vfs.Inode.Open. Only regular files can be opened, and
-// only for reading: device nodes, FIFOs and sockets of the host tree are
-// not the guest's to use.
+// only for reading unless the filesystem is writable: device nodes, FIFOs
+// and sockets of the host tree are not the guest's to use.
 func (i *inode) Open(_ vfs.Context, flags uint32) (vfs.FileDescriptionImpl, error) {
+	acc := unix.O_RDONLY
 	if flags&linux.O_ACCMODE != linux.O_RDONLY || flags&linux.O_TRUNC != 0 {
-		return nil, errno.EROFS
+		if !i.fs.writable {
+			return nil, errno.EROFS
+		}
+		acc = unix.O_RDWR
 	}
-	if i.parent == nil {
+	parent, name := i.loc()
+	if parent == nil {
 		return nil, errno.EISDIR
 	}
-	pfd, done, err := i.parent.openDir()
+	pfd, done, err := parent.openDir()
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +286,7 @@ func (i *inode) Open(_ vfs.Context, flags uint32) (vfs.FileDescriptionImpl, erro
 	// O_NONBLOCK: opening a FIFO that replaced a regular file must not
 	// block the sentry; it is refused just below.
 	fd, err := retry(func() (int, error) {
-		return unix.Openat(pfd, i.name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NOCTTY|unix.O_NONBLOCK, 0)
+		return unix.Openat(pfd, name, acc|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NOCTTY|unix.O_NONBLOCK, 0)
 	})
 	if err != nil {
 		return nil, hostErr(err)
@@ -262,16 +302,17 @@ func (i *inode) Open(_ vfs.Context, flags uint32) (vfs.FileDescriptionImpl, erro
 // Readlink implements vfs.SymlinkInode.Readlink with readlinkat(fd, "")
 // on an O_PATH|O_NOFOLLOW fd of the link itself.
 func (i *inode) Readlink(vfs.Context) (string, error) {
-	if i.parent == nil {
+	parent, name := i.loc()
+	if parent == nil {
 		return "", errno.EINVAL
 	}
-	pfd, done, err := i.parent.openDir()
+	pfd, done, err := parent.openDir()
 	if err != nil {
 		return "", err
 	}
 	defer done()
 	fd, err := retry(func() (int, error) {
-		return unix.Openat(pfd, i.name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		return unix.Openat(pfd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	})
 	if err != nil {
 		return "", hostErr(err)
@@ -307,17 +348,17 @@ func (i *inode) Lookup(_ vfs.Context, name string) (vfs.Inode, error) {
 func (i *inode) Readdir(vfs.Context) ([]vfs.Dirent, error) {
 	var fd int
 	var err error
-	if i.parent == nil {
+	if parent, name := i.loc(); parent == nil {
 		fd, err = retry(func() (int, error) {
 			return unix.Openat(i.fs.rootFD, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		})
 	} else {
-		pfd, done, perr := i.parent.openDir()
+		pfd, done, perr := parent.openDir()
 		if perr != nil {
 			return nil, perr
 		}
 		fd, err = retry(func() (int, error) {
-			return unix.Openat(pfd, i.name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+			return unix.Openat(pfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 		})
 		done()
 	}
@@ -374,41 +415,13 @@ func parseDirents(ents []vfs.Dirent, buf []byte) ([]vfs.Dirent, error) {
 	return ents, nil
 }
 
-// The host tree is read-only; the overlay above it takes all changes.
-
-// Create implements vfs.DirInode.Create.
-func (i *inode) Create(vfs.Context, string, linux.FileMode) (vfs.Inode, error) {
-	return nil, errno.EROFS
-}
-
-// Mkdir implements vfs.DirInode.Mkdir.
-func (i *inode) Mkdir(vfs.Context, string, linux.FileMode) (vfs.Inode, error) {
-	return nil, errno.EROFS
-}
-
-// Symlink implements vfs.DirInode.Symlink.
-func (i *inode) Symlink(vfs.Context, string, string) (vfs.Inode, error) { return nil, errno.EROFS }
-
-// Link implements vfs.DirInode.Link.
-func (i *inode) Link(vfs.Context, string, vfs.Inode) error { return errno.EROFS }
-
-// Unlink implements vfs.DirInode.Unlink.
-func (i *inode) Unlink(vfs.Context, string, vfs.Inode) error { return errno.EROFS }
-
-// Rmdir implements vfs.DirInode.Rmdir.
-func (i *inode) Rmdir(vfs.Context, string, vfs.Inode) error { return errno.EROFS }
-
-// Rename implements vfs.DirInode.Rename.
-func (i *inode) Rename(vfs.Context, string, vfs.Inode, vfs.DirInode, string, vfs.Inode) error {
-	return errno.EROFS
-}
-
 // String describes i for debugging.
 func (i *inode) String() string {
-	if i.parent == nil {
+	parent, name := i.loc()
+	if parent == nil {
 		return "hostfs:/"
 	}
-	return fmt.Sprintf("%v/%s", i.parent, i.name)
+	return fmt.Sprintf("%v/%s", parent, name)
 }
 
 // regularFD is an open host regular file, read with pread(2).
@@ -432,5 +445,19 @@ func (f *regularFD) Read(_ vfs.Context, dst []byte, off int64) (int, error) {
 	return n, nil
 }
 
-// Write implements vfs.FileDescriptionImpl.Write.
-func (f *regularFD) Write(vfs.Context, []byte, int64) (int, error) { return 0, errno.EBADF }
+// Write implements vfs.FileDescriptionImpl.Write with pwrite(2); the VFS
+// only calls it for files opened for writing, which only a writable
+// filesystem opens.
+func (f *regularFD) Write(_ vfs.Context, src []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, errno.EINVAL
+	}
+	n, err := retry(func() (int, error) { return unix.Pwrite(f.fd, src, off) })
+	if err != nil {
+		return 0, hostErr(err)
+	}
+	return n, nil
+}
+
+// Sync implements vfs.Syncer with fsync(2).
+func (f *regularFD) Sync() error { return hostErr(unix.Fsync(f.fd)) }

@@ -39,6 +39,14 @@ func (p *fakeProc) FD(fd int32) *vfs.FileDescription {
 }
 func (p *fakeProc) FDs() []int32 { return []int32{0, 1, 2} }
 
+func (p *fakeProc) TID() int32                    { return 7 }
+func (p *fakeProc) Root() vfs.VirtualDentry       { return p.cwd.Mount.VFS().Root() }
+func (p *fakeProc) Threads() []proc.Process       { return []proc.Process{p} }
+func (p *fakeProc) State() byte                   { return 'S' }
+func (p *fakeProc) PGID() int32                   { return 7 }
+func (p *fakeProc) SID() int32                    { return 1 }
+func (p *fakeProc) Limit(r int) (cur, max uint64) { return 1024, 4096 }
+
 type procCtx struct {
 	creds *auth.Credentials
 	p     proc.Process

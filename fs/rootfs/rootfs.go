@@ -4,7 +4,11 @@ package rootfs
 import (
 	"fmt"
 	"os"
+	"path"
+	"path/filepath"
+	"strings"
 
+	"github.com/runsc-lite/runsc-lite/abi/linux"
 	"github.com/runsc-lite/runsc-lite/abi/linux/errno"
 	"github.com/runsc-lite/runsc-lite/fs/dev"
 	"github.com/runsc-lite/runsc-lite/fs/hostfs"
@@ -14,6 +18,33 @@ import (
 	"github.com/runsc-lite/runsc-lite/fs/vfs"
 )
 
+// Volume is a host directory bind-mounted into the sandbox (--volume).
+type Volume struct {
+	// Host is the host directory; Guest the absolute guest path where it
+	// appears (created in the overlay if missing).
+	Host, Guest string
+	// ReadOnly refuses every change through the mount (EROFS).
+	ReadOnly bool
+}
+
+// ParseVolume parses HOST:GUEST[:ro|:rw].
+func ParseVolume(spec string) (Volume, error) {
+	parts := strings.Split(spec, ":")
+	var v Volume
+	switch {
+	case len(parts) == 3 && (parts[2] == "ro" || parts[2] == "rw"):
+		v.ReadOnly = parts[2] == "ro"
+	case len(parts) == 2:
+	default:
+		return v, fmt.Errorf("volume %q: want HOST:GUEST[:ro]", spec)
+	}
+	v.Host, v.Guest = parts[0], path.Clean(parts[1])
+	if v.Host == "" || !path.IsAbs(v.Guest) {
+		return v, fmt.Errorf("volume %q: want HOST:GUEST[:ro] with an absolute GUEST path", spec)
+	}
+	return v, nil
+}
+
 // Build returns the sandbox's tree and its root:
 //
 //	/          overlay: an in-memory tmpfs upper over the host directory
@@ -21,12 +52,15 @@ import (
 //	/dev       devfs (null, zero, full, random, urandom, fd/std* symlinks),
 //	           hiding the host's /dev
 //	/dev/shm   an empty tmpfs, mode 1777
-//	/proc      procfs showing the calling process only
+//	/proc      procfs showing the sandbox's processes
+//	/sys       a minimal read-only sysfs (devices/system/cpu/{online,possible})
+//	volumes    each a writable (or, with ReadOnly, read-only) hostfs of its
+//	           host directory, whose changes go through to the host
 //
-// /dev and /proc are created in the overlay if rootfsDir lacks them.
-// Build fails with a descriptive error if rootfsDir does not exist or is
-// not a directory.
-func Build(rootfsDir string) (*vfs.VirtualFilesystem, vfs.VirtualDentry, error) {
+// Mount points are created in the overlay if rootfsDir lacks them. Build
+// fails with a descriptive error if rootfsDir or a volume's host
+// directory does not exist or is not a directory.
+func Build(rootfsDir string, volumes ...Volume) (*vfs.VirtualFilesystem, vfs.VirtualDentry, error) {
 	info, err := os.Stat(rootfsDir)
 	if err != nil {
 		return nil, vfs.VirtualDentry{}, fmt.Errorf("rootfs: %w", err)
@@ -43,7 +77,56 @@ func Build(rootfsDir string) (*vfs.VirtualFilesystem, vfs.VirtualDentry, error) 
 		lowerFS.Release()
 		return nil, vfs.VirtualDentry{}, fmt.Errorf("rootfs %q: %w", rootfsDir, err)
 	}
+	for _, vol := range volumes {
+		if err := mountVolume(v, root, vol); err != nil {
+			return nil, vfs.VirtualDentry{}, fmt.Errorf("volume %s:%s: %w", vol.Host, vol.Guest, err)
+		}
+	}
 	return v, root, nil
+}
+
+// mountVolume bind-mounts vol.Host at vol.Guest.
+func mountVolume(v *vfs.VirtualFilesystem, root vfs.VirtualDentry, vol Volume) error {
+	open := hostfs.OpenWritable
+	if vol.ReadOnly {
+		open = hostfs.Open
+	}
+	fs, fsRoot, err := open(vol.Host)
+	if err != nil {
+		return err
+	}
+	mp, err := mkdirAll(v, root, vol.Guest)
+	if err != nil {
+		fs.Release()
+		return err
+	}
+	src := vol.Host
+	if abs, err := filepath.Abs(src); err == nil {
+		src = abs
+	}
+	mnt := v.NewMount(v.NewFilesystem(fs), fsRoot, vfs.MountOptions{ReadOnly: vol.ReadOnly, Source: src})
+	if err := v.MountAt(mp, mnt); err != nil {
+		fs.Release()
+		return err
+	}
+	return nil
+}
+
+// mkdirAll creates p and its parents in the tree as needed and returns it.
+func mkdirAll(v *vfs.VirtualFilesystem, root vfs.VirtualDentry, p string) (vfs.VirtualDentry, error) {
+	ctx := vfs.RootContext()
+	cur := "/"
+	for _, c := range strings.Split(strings.Trim(path.Clean(p), "/"), "/") {
+		if c == "" {
+			continue
+		}
+		cur = path.Join(cur, c)
+		pop := &vfs.PathOperation{Root: root, Start: root, Path: cur, FollowFinalSymlink: true}
+		if err := v.MkdirAt(ctx, pop, 0o755); err != nil && err != errno.EEXIST {
+			return vfs.VirtualDentry{}, fmt.Errorf("mkdir %s: %w", cur, err)
+		}
+	}
+	return v.GetDentryAt(ctx, &vfs.PathOperation{Root: root, Start: root, Path: p, FollowFinalSymlink: true})
 }
 
 func build(lowerFS *hostfs.Filesystem, lowerRoot vfs.DirInode) (*vfs.VirtualFilesystem, vfs.VirtualDentry, error) {
@@ -63,26 +146,62 @@ func build(lowerFS *hostfs.Filesystem, lowerRoot vfs.DirInode) (*vfs.VirtualFile
 	}
 	shmFS, shmRoot := tmpfs.New(tmpfs.Options{}, 0o1777, 0, 0)
 	procFS, procRoot := proc.New()
+	sysFS, sysRoot, err := newSysfs(ctx)
+	if err != nil {
+		return nil, vfs.VirtualDentry{}, err
+	}
 	for _, m := range []struct {
 		path string
 		fs   vfs.FilesystemImpl
 		root vfs.Inode
+		opts vfs.MountOptions
 	}{
-		{"/dev", devFS, devRoot},
-		{"/dev/shm", shmFS, shmRoot},
-		{"/proc", procFS, procRoot},
+		{"/dev", devFS, devRoot, vfs.MountOptions{Source: "udev", Data: "mode=755"}},
+		{"/dev/shm", shmFS, shmRoot, vfs.MountOptions{Source: "tmpfs", Data: "mode=1777"}},
+		{"/proc", procFS, procRoot, vfs.MountOptions{Source: "proc"}},
+		{"/sys", sysFS, sysRoot, vfs.MountOptions{Source: "sysfs", ReadOnly: true}},
 	} {
-		pop := &vfs.PathOperation{Root: root, Start: root, Path: m.path, FollowFinalSymlink: true}
-		if err := v.MkdirAt(ctx, pop, 0o755); err != nil && err != errno.EEXIST {
-			return nil, vfs.VirtualDentry{}, fmt.Errorf("mkdir %s: %w", m.path, err)
-		}
-		mp, err := v.GetDentryAt(ctx, pop)
+		mp, err := mkdirAll(v, root, m.path)
 		if err != nil {
 			return nil, vfs.VirtualDentry{}, fmt.Errorf("mount point %s: %w", m.path, err)
 		}
-		if err := v.MountAt(mp, v.NewMount(v.NewFilesystem(m.fs), m.root, vfs.MountOptions{})); err != nil {
+		if err := v.MountAt(mp, v.NewMount(v.NewFilesystem(m.fs), m.root, m.opts)); err != nil {
 			return nil, vfs.VirtualDentry{}, fmt.Errorf("mount %s: %w", m.path, err)
 		}
 	}
 	return v, root, nil
+}
+
+// newSysfs builds the minimal /sys: the CPU masks that runtimes read to
+// size thread pools, matching /proc/cpuinfo.
+func newSysfs(ctx vfs.Context) (*tmpfs.Filesystem, vfs.DirInode, error) {
+	fs, root := tmpfs.New(tmpfs.Options{Name: "sysfs", Magic: linux.SYSFS_MAGIC}, 0o555, 0, 0)
+	mask := "0\n"
+	if n := proc.NumCPU(); n > 1 {
+		mask = fmt.Sprintf("0-%d\n", n-1)
+	}
+	var dir vfs.DirInode = root
+	for _, c := range []string{"devices", "system", "cpu"} {
+		d, err := dir.Mkdir(ctx, c, 0o755)
+		if err != nil {
+			return nil, nil, err
+		}
+		dir = d.(vfs.DirInode)
+	}
+	for _, name := range []string{"online", "possible", "present"} {
+		f, err := dir.Create(ctx, name, 0o444)
+		if err != nil {
+			return nil, nil, err
+		}
+		impl, err := f.Open(ctx, linux.O_WRONLY)
+		if err != nil {
+			return nil, nil, err
+		}
+		_, err = impl.Write(ctx, []byte(mask), 0)
+		impl.Release()
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	return fs, root, nil
 }

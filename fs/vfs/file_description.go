@@ -436,3 +436,10 @@ func (fd *FileDescription) PathName() string {
 	}
 	return fd.vd.Mount.vfs.PathName(fd.vd)
 }
+
+// Offset returns the file offset (/proc/[pid]/fdinfo's pos).
+func (fd *FileDescription) Offset() int64 {
+	fd.offMu.Lock()
+	defer fd.offMu.Unlock()
+	return fd.off
+}

@@ -1,6 +1,11 @@
 package vfs
 
 import (
+	"cmp"
+	"slices"
+	"strings"
+	"sync/atomic"
+
 	"github.com/runsc-lite/runsc-lite/abi/linux"
 	"github.com/runsc-lite/runsc-lite/abi/linux/errno"
 )
@@ -31,6 +36,12 @@ func (fs *Filesystem) Dev() (major, minor uint32) { return 0, fs.devMinor }
 type MountOptions struct {
 	// ReadOnly makes every modification through the mount fail with EROFS.
 	ReadOnly bool
+	// Source is the mount's source as /proc/mounts shows it ("tmpfs",
+	// "proc", or a path for bind mounts); the filesystem name if empty.
+	Source string
+	// Data is extra filesystem options shown in /proc/mounts after
+	// rw/ro ("size=1024k,mode=1777").
+	Data string
 }
 
 // Mount is a filesystem attached to the tree.
@@ -40,6 +51,11 @@ type Mount struct {
 	root *Dentry
 	id   uint64
 	opts MountOptions
+	// rootPath is the path of root within the filesystem: "/" except for
+	// bind mounts of a subdirectory. Immutable.
+	rootPath string
+	// readOnly is opts.ReadOnly, changed by remount.
+	readOnly atomic.Bool
 
 	// parent and point say where the mount is attached; nil for the root
 	// mount and for mounts not yet attached. Protected by vfs.treeMu.
@@ -56,13 +72,16 @@ func (vfs *VirtualFilesystem) NewFilesystem(impl FilesystemImpl) *Filesystem {
 
 // NewMount returns a detached mount of fs whose root directory is root.
 func (vfs *VirtualFilesystem) NewMount(fs *Filesystem, root Inode, opts MountOptions) *Mount {
-	return &Mount{
-		vfs:  vfs,
-		fs:   fs,
-		root: newDentry(nil, "", root),
-		id:   vfs.nextMountID.Add(1),
-		opts: opts,
+	mnt := &Mount{
+		vfs:      vfs,
+		fs:       fs,
+		root:     newDentry(nil, "", root),
+		id:       vfs.nextMountID.Add(1),
+		opts:     opts,
+		rootPath: "/",
 	}
+	mnt.readOnly.Store(opts.ReadOnly)
+	return mnt
 }
 
 // VFS returns the tree the mount belongs to.
@@ -75,7 +94,7 @@ func (mnt *Mount) Filesystem() *Filesystem { return mnt.fs }
 func (mnt *Mount) Root() VirtualDentry { return VirtualDentry{mnt, mnt.root} }
 
 // ReadOnly reports whether the mount refuses modifications.
-func (mnt *Mount) ReadOnly() bool { return mnt.opts.ReadOnly }
+func (mnt *Mount) ReadOnly() bool { return mnt.readOnly.Load() }
 
 // ID returns the mount's id.
 func (mnt *Mount) ID() uint64 { return mnt.id }
@@ -141,4 +160,157 @@ func (vfs *VirtualFilesystem) isMountPointLocked(vd VirtualDentry) bool {
 	}
 	_, ok := vfs.mounts[mountPoint{vd.Mount, vd.Dentry}]
 	return ok
+}
+
+// NewBindMount returns a detached mount that shows the tree under src, as
+// mount --bind does: same filesystem and dentries, its own options.
+func (vfs *VirtualFilesystem) NewBindMount(src VirtualDentry, opts MountOptions) *Mount {
+	vfs.treeMu.RLock()
+	rel, _ := vfs.pathFromLocked(src.Mount.Root(), src)
+	vfs.treeMu.RUnlock()
+	rootPath := src.Mount.rootPath
+	if rel != "/" {
+		rootPath = strings.TrimSuffix(rootPath, "/") + rel
+	}
+	mnt := &Mount{
+		vfs:      vfs,
+		fs:       src.Mount.fs,
+		root:     src.Dentry,
+		id:       vfs.nextMountID.Add(1),
+		opts:     opts,
+		rootPath: rootPath,
+	}
+	mnt.readOnly.Store(opts.ReadOnly)
+	return mnt
+}
+
+// Umount detaches the mount whose root vd is, as umount2(2) does: EINVAL
+// if vd is not a mount's root or is the tree's root, EBUSY if other mounts
+// sit below it unless detach (MNT_DETACH), which takes them along. Files
+// open under the mount keep working: dentries are not reference counted.
+func (vfs *VirtualFilesystem) Umount(vd VirtualDentry, detach bool) error {
+	vfs.treeMu.Lock()
+	defer vfs.treeMu.Unlock()
+	mnt := vd.Mount
+	if vd.Dentry != mnt.root || mnt.parent == nil || mnt == vfs.root {
+		return errno.EINVAL
+	}
+	var children []*Mount
+	for mp, m := range vfs.mounts {
+		if mp.mnt == mnt {
+			children = append(children, m)
+		}
+	}
+	if len(children) != 0 && !detach {
+		return errno.EBUSY
+	}
+	for _, c := range children {
+		vfs.detachLocked(c, true)
+	}
+	vfs.detachLocked(mnt, false)
+	return nil
+}
+
+// detachLocked removes mnt (and, if recursive, every mount below it).
+//
+// Preconditions: treeMu is held for writing.
+func (vfs *VirtualFilesystem) detachLocked(mnt *Mount, recursive bool) {
+	if recursive {
+		for mp, m := range vfs.mounts {
+			if mp.mnt == mnt {
+				vfs.detachLocked(m, true)
+			}
+		}
+	}
+	mp := mountPoint{mnt.parent, mnt.point}
+	if vfs.mounts[mp] == mnt {
+		delete(vfs.mounts, mp)
+		// A mount stacked on mnt now sits on mnt's mount point.
+		for p, m := range vfs.mounts {
+			if p.mnt == mnt && p.d == mnt.root {
+				delete(vfs.mounts, p)
+				m.parent, m.point = mnt.parent, mnt.point
+				vfs.mounts[mp] = m
+				mnt.root.mu.Lock()
+				mnt.root.mounts--
+				mnt.root.mu.Unlock()
+				mnt.point.mu.Lock()
+				mnt.point.mounts++
+				mnt.point.mu.Unlock()
+			}
+		}
+	}
+	mnt.point.mu.Lock()
+	mnt.point.mounts--
+	mnt.point.mu.Unlock()
+	mnt.parent, mnt.point = nil, nil
+}
+
+// Remount changes the options of the mount whose root vd is (mount(2)
+// with MS_REMOUNT): only read-only-ness changes.
+func (vfs *VirtualFilesystem) Remount(vd VirtualDentry, readOnly bool) error {
+	vfs.treeMu.Lock()
+	defer vfs.treeMu.Unlock()
+	if vd.Dentry != vd.Mount.root {
+		return errno.EINVAL
+	}
+	vd.Mount.readOnly.Store(readOnly)
+	return nil
+}
+
+// MountInfo describes one mount as /proc/[pid]/mountinfo shows it.
+type MountInfo struct {
+	ID, ParentID       uint64
+	DevMajor, DevMinor uint32
+	// Root is the mount's root within its filesystem; MountPoint is where
+	// it is attached, relative to the caller's root.
+	Root, MountPoint string
+	ReadOnly         bool
+	FSType, Source   string
+	Data             string
+}
+
+// Mounts lists the mounts visible from root (those at or below it), in
+// mount order, as /proc/mounts does.
+func (vfs *VirtualFilesystem) Mounts(root VirtualDentry) []MountInfo {
+	vfs.treeMu.RLock()
+	defer vfs.treeMu.RUnlock()
+	all := []*Mount{vfs.root}
+	for _, m := range vfs.mounts {
+		all = append(all, m)
+	}
+	slices.SortFunc(all, func(a, b *Mount) int { return cmp.Compare(a.id, b.id) })
+	var out []MountInfo
+	for _, m := range all {
+		var point string
+		if m.parent == nil {
+			if m != vfs.root {
+				continue
+			}
+			var ok bool
+			if point, ok = vfs.pathFromLocked(root, m.Root()); !ok {
+				continue
+			}
+		} else {
+			var ok bool
+			if point, ok = vfs.pathFromLocked(root, VirtualDentry{m.parent, m.point}); !ok {
+				continue
+			}
+		}
+		parentID := m.id
+		if m.parent != nil {
+			parentID = m.parent.id
+		}
+		src := m.opts.Source
+		if src == "" {
+			src = m.fs.impl.Name()
+		}
+		major, minor := m.fs.Dev()
+		out = append(out, MountInfo{
+			ID: m.id, ParentID: parentID, DevMajor: major, DevMinor: minor,
+			Root: m.rootPath, MountPoint: point, ReadOnly: m.ReadOnly(),
+			FSType: m.fs.impl.Name(), Source: src, Data: m.opts.Data,
+		})
+	}
+	return out
 }

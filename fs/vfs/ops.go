@@ -62,7 +62,7 @@ func (vfs *VirtualFilesystem) StatFS(ctx Context, vd VirtualDentry) (linux.Statf
 		return st, err
 	}
 	st.Fsid = [2]int32{0, int32(vd.Mount.fs.devMinor)}
-	if vd.Mount.opts.ReadOnly {
+	if vd.Mount.ReadOnly() {
 		st.Flags |= linux.ST_RDONLY
 	}
 	return st, nil
@@ -109,7 +109,7 @@ func (vfs *VirtualFilesystem) AccessAt(ctx Context, pop *PathOperation, ats Acce
 	}
 	// "EROFS Write permission was requested for a file on a read-only
 	// filesystem" - access(2).
-	if ats&MayWrite != 0 && vd.Mount.opts.ReadOnly && (st.FileMode().IsRegular() || st.FileMode().IsDir()) {
+	if ats&MayWrite != 0 && vd.Mount.ReadOnly() && (st.FileMode().IsRegular() || st.FileMode().IsDir()) {
 		return errno.EROFS
 	}
 	return nil
@@ -231,7 +231,7 @@ func (vfs *VirtualFilesystem) createLocked(ctx Context, parent VirtualDentry, na
 	if err := checkStatPermissions(ctx.Credentials(), MayWrite|MayExec, &st); err != nil {
 		return VirtualDentry{}, err
 	}
-	if parent.Mount.opts.ReadOnly {
+	if parent.Mount.ReadOnly() {
 		return VirtualDentry{}, errno.EROFS
 	}
 	dir, ok := parent.Dentry.inode.(DirInode)
@@ -278,7 +278,7 @@ func (vfs *VirtualFilesystem) openResolvedLocked(ctx Context, vd VirtualDentry, 
 		if err := checkStatPermissions(ctx.Credentials(), ats, &st); err != nil {
 			return nil, err
 		}
-		if ats&MayWrite != 0 && vd.Mount.opts.ReadOnly && (t == linux.S_IFREG || t == linux.S_IFDIR) {
+		if ats&MayWrite != 0 && vd.Mount.ReadOnly() && (t == linux.S_IFREG || t == linux.S_IFDIR) {
 			return nil, errno.EROFS
 		}
 		if flags&linux.O_TRUNC != 0 && t == linux.S_IFREG && st.Size != 0 {
@@ -420,7 +420,7 @@ func (vfs *VirtualFilesystem) removeCheckLocked(ctx Context, parent, child Virtu
 	if err := checkSticky(creds, &pst, &cst); err != nil {
 		return err
 	}
-	if parent.Mount.opts.ReadOnly {
+	if parent.Mount.ReadOnly() {
 		return errno.EROFS
 	}
 	return nil
@@ -722,7 +722,7 @@ func (vfs *VirtualFilesystem) SetStat(ctx Context, vd VirtualDentry, opts *SetSt
 			return err
 		}
 	}
-	if vd.Mount.opts.ReadOnly {
+	if vd.Mount.ReadOnly() {
 		return errno.EROFS
 	}
 	return vd.Dentry.inode.SetStat(ctx, opts)
