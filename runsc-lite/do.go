@@ -36,6 +36,7 @@ var doCommand = &cli.Command{
 		&cli.StringFlag{Name: "platform", Usage: "how guest code is run: ptrace (overrides the global flag)"},
 		&cli.StringFlag{Name: "cwd", Usage: "guest working `DIR` (default: the current directory when it exists in the sandbox, else /)"},
 		&cli.StringSliceFlag{Name: "env", Usage: "set `K=V` in the guest's environment (repeatable)"},
+		&cli.StringSliceFlag{Name: "volume", Usage: "bind-mount host `HOST:GUEST[:ro]` into the sandbox, writes going to the host (repeatable)"},
 		&cli.BoolFlag{Name: "strace", Usage: "log each guest syscall, decoded, to stderr"},
 		&cli.StringFlag{Name: "strace-log", Usage: "write the --strace log to `FILE`"},
 	},
@@ -59,7 +60,15 @@ func doAction(c *cli.Context) error {
 		plat = c.Lineage()[1].String("platform")
 	}
 
-	_, root, err := rootfs.Build(c.String("rootfs"))
+	var volumes []rootfs.Volume
+	for _, spec := range c.StringSlice("volume") {
+		vol, err := rootfs.ParseVolume(spec)
+		if err != nil {
+			return &cmdError{code: 125, err: err}
+		}
+		volumes = append(volumes, vol)
+	}
+	_, root, err := rootfs.Build(c.String("rootfs"), volumes...)
 	if err != nil {
 		return &cmdError{code: 125, err: err}
 	}
