@@ -26,6 +26,7 @@ var families = []map[uintptr]kernel.Syscall{
 	pollSyscalls,
 	timerSyscalls,
 	schedSyscalls,
+	credSyscalls,
 }
 
 // Table builds the syscall table. It panics if two families claim a number
