@@ -110,9 +110,14 @@ func (hf *File) Release() {
 
 // Read implements vfs.FileDescriptionImpl.Read: off is used for regular
 // files; streams return EAGAIN rather than block (see the package doc).
-func (hf *File) Read(_ vfs.Context, dst []byte, off int64) (int, error) {
+func (hf *File) Read(ctx vfs.Context, dst []byte, off int64) (int, error) {
 	if len(dst) == 0 {
 		return 0, nil
+	}
+	if jc, ok := ctx.(JobControl); ok && hf.tty {
+		if err := jc.TTYAccess(linux.SIGTTIN); err != nil {
+			return 0, err
+		}
 	}
 	for {
 		var n int
@@ -133,7 +138,12 @@ func (hf *File) Read(_ vfs.Context, dst []byte, off int64) (int, error) {
 }
 
 // Write implements vfs.FileDescriptionImpl.Write.
-func (hf *File) Write(_ vfs.Context, src []byte, off int64) (int, error) {
+func (hf *File) Write(ctx vfs.Context, src []byte, off int64) (int, error) {
+	if jc, ok := ctx.(JobControl); ok && hf.tty && hf.tostop() {
+		if err := jc.TTYAccess(linux.SIGTTOU); err != nil {
+			return 0, err
+		}
+	}
 	for {
 		var n int
 		var err error
@@ -235,6 +245,11 @@ func (hf *File) Ioctl(ctx vfs.Context, mem vfs.UserMemory, cmd uint32, arg uintp
 		_, err = mem.CopyOutBytes(addr(arg), buf)
 		return 0, err
 	case linux.TCSETS, linux.TCSETSW, linux.TCSETSF:
+		if jc, ok := ctx.(JobControl); ok {
+			if err := jc.TTYAccess(linux.SIGTTOU); err != nil {
+				return 0, err
+			}
+		}
 		buf := make([]byte, linux.SizeofTermios)
 		if _, err := mem.CopyInBytes(addr(arg), buf); err != nil {
 			return 0, err
@@ -299,4 +314,14 @@ type JobControl interface {
 	ForegroundPgrpID() int32
 	SetForegroundPgrpID(pgid int32) error
 	SessionID() int32
+	// TTYAccess checks a background access (SIGTTIN for reads, SIGTTOU
+	// for writes and settings) and returns the error the call ends with.
+	TTYAccess(signo int) error
+}
+
+// tostop reports whether the terminal has TOSTOP set: then background
+// writes stop the writer too.
+func (hf *File) tostop() bool {
+	t, err := unix.IoctlGetTermios(hf.hostFD, unix.TCGETS)
+	return err == nil && t.Lflag&unix.TOSTOP != 0
 }

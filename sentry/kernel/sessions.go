@@ -186,3 +186,29 @@ func (tg *ThreadGroup) SignalForeground(signo int) {
 		m.sendSignalLocked(&linux.SignalInfo{Signo: int32(signo), Code: linux.SI_KERNEL})
 	}
 }
+
+// TTYAccess applies terminal job control to an access by t (read: SIGTTIN,
+// write or configuration: SIGTTOU), as drivers/tty/tty_jobctrl.c's
+// __tty_check_change: a background process group gets the signal and the
+// call is restarted after it; if the signal is ignored or blocked, the
+// read fails with EIO and the write goes ahead.
+func (t *Task) TTYAccess(signo int) error {
+	k := t.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	pg := t.tg.pgrp
+	if pg == nil || pg.session.foreground == nil || pg.session.foreground == pg {
+		return nil
+	}
+	sa := t.tg.handlers.actions[signo]
+	if sa.Handler == SIG_IGN || t.sigMask&SignalSetOf(signo) != 0 {
+		if signo == linux.SIGTTIN {
+			return errno.EIO
+		}
+		return nil
+	}
+	for m := range pg.members {
+		m.sendSignalLocked(&linux.SignalInfo{Signo: int32(signo), Code: linux.SI_KERNEL})
+	}
+	return errno.ERESTARTSYS
+}
