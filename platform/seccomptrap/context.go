@@ -1,0 +1,292 @@
+package seccomptrap
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/runsc-lite/runsc-lite/hostarch"
+	"github.com/runsc-lite/runsc-lite/platform"
+	"github.com/runsc-lite/runsc-lite/sentry/arch"
+)
+
+// siginfo codes from <asm-generic/siginfo.h>.
+const (
+	sysSeccomp = 1  // SYS_SECCOMP: SIGSYS from a SECCOMP_RET_TRAP
+	siTkill    = -6 // SI_TKILL: sent by tkill/tgkill
+)
+
+// Page-fault error code bits (REG_ERR) from arch/x86/include/asm/trap_pf.h,
+// and the #PF vector (REG_TRAPNO).
+const (
+	pfWrite = 1 << 1
+	pfInstr = 1 << 4
+	trapPF  = 14
+)
+
+// deathPoll bounds each futex sleep of the sentry. A stub thread that dies
+// on its own zeroes the state word and wakes the sentry
+// (CLONE_CHILD_CLEARTID), but when the whole stub dies the last thread to
+// go does not; the sentry then notices on the next poll.
+const deathPoll = 50 * time.Millisecond
+
+// sentryPID tells the sentry's own interrupt kicks from other signals.
+var sentryPID = int32(os.Getpid())
+
+var errThreadGone = errors.New("seccomptrap: stub thread gone")
+
+// context runs one task. All methods but Interrupt run on the task
+// goroutine; unlike ptrace, Switch may run on any OS thread.
+type context struct {
+	p *Platform
+
+	// as, slot, h and tid are the address space, slot and stub thread the
+	// task last ran in (as == nil: none). Owned by the task goroutine.
+	as   *addressSpace
+	slot int
+	h    *slotHeader
+	tid  int
+
+	// mu protects the fields below, which Interrupt uses from other
+	// goroutines.
+	mu sync.Mutex
+	// running is the stub thread running guest code, or 0. +checklocks:mu
+	running int
+	// stubPID is the running thread's process, for tgkill. +checklocks:mu
+	stubPID int
+	// interrupted is set by Interrupt until a Switch consumes it.
+	// +checklocks:mu
+	interrupted bool
+}
+
+// Switch implements platform.Context.
+func (c *context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Event, error) {
+	as := pas.(*addressSpace)
+	for {
+		if c.as != as {
+			c.retire()
+			if c.takeInterrupt() {
+				return platform.Event{Kind: platform.EventInterrupted}, nil
+			}
+			// The new thread starts running the guest as soon as it is
+			// detached, so an Interrupt that raced with its creation must
+			// kick it.
+			if err := c.adopt(as, st); err != nil {
+				return platform.Event{}, err
+			}
+			c.mu.Lock()
+			c.running, c.stubPID = c.tid, as.pid
+			if c.interrupted {
+				unix.Tgkill(as.pid, c.tid, interruptSignal)
+			}
+			c.mu.Unlock()
+		} else {
+			c.mu.Lock()
+			if c.interrupted {
+				c.interrupted = false
+				c.mu.Unlock()
+				return platform.Event{Kind: platform.EventInterrupted}, nil
+			}
+			c.running, c.stubPID = c.tid, as.pid
+			c.mu.Unlock()
+			c.h.putRegs(&st.Regs)
+			// The swap publishes the registers before the stub can see
+			// stateRun (Go atomics are sequentially consistent).
+			switch atomic.SwapUint32(&c.h.State, stateRun) {
+			case stateStubWait:
+				futexWake(&c.h.State)
+			case stateDead:
+				c.stopped()
+				return platform.Event{}, c.died()
+			}
+		}
+		err := c.waitEvent()
+		c.stopped()
+		if err != nil {
+			return platform.Event{}, c.died()
+		}
+		h := c.h
+		h.getRegs(&st.Regs)
+		st.Regs.Orig_rax = ^uint64(0)
+		signo, code := h.signo(), h.code()
+		switch {
+		case signo == int32(unix.SIGSYS) && code == sysSeccomp:
+			// SECCOMP_RET_TRAP rolls rax back to the syscall number
+			// (kernel/seccomp.c:__seccomp_filter, syscall_rollback), and
+			// rip is already past the `syscall`, as with PTRACE_SYSEMU.
+			st.Regs.Orig_rax = st.Regs.Rax
+			return platform.Event{Kind: platform.EventSyscall}, nil
+		case isFaultSignal(signo) && code > 0:
+			// code > 0: raised by the kernel for the guest's instruction.
+			return faultEvent(h), nil
+		case signo == int32(interruptSignal) && code == siTkill && h.senderPID() == sentryPID:
+			c.takeInterrupt()
+			return platform.Event{Kind: platform.EventInterrupted}, nil
+		}
+		// A signal sent to the stub from elsewhere on the host: the guest's
+		// signals are the sentry's business, so resume as if nothing
+		// happened.
+	}
+}
+
+// takeInterrupt consumes a pending Interrupt.
+func (c *context) takeInterrupt() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	was := c.interrupted
+	c.interrupted = false
+	return was
+}
+
+// stopped records that the guest no longer runs.
+func (c *context) stopped() {
+	c.mu.Lock()
+	c.running = 0
+	c.mu.Unlock()
+}
+
+func isFaultSignal(signo int32) bool {
+	switch unix.Signal(signo) {
+	case unix.SIGSEGV, unix.SIGBUS, unix.SIGFPE, unix.SIGILL, unix.SIGTRAP:
+		return true
+	}
+	return false
+}
+
+// faultEvent describes the fault saved in h. For page faults the error
+// code says exactly what the access was.
+func faultEvent(h *slotHeader) platform.Event {
+	signo := h.signo()
+	ev := platform.Event{Kind: platform.EventFault, Signo: signo, Code: h.code(), Addr: hostarch.Addr(h.addr())}
+	if signo != int32(unix.SIGSEGV) && signo != int32(unix.SIGBUS) {
+		return ev
+	}
+	ev.Access = hostarch.Read
+	if h.Gregs[regTRAPNO] == trapPF {
+		switch err := h.Gregs[regERR]; {
+		case err&pfInstr != 0:
+			ev.Access = hostarch.AccessType{Execute: true}
+		case err&pfWrite != 0:
+			ev.Access = hostarch.Write
+		}
+	}
+	return ev
+}
+
+// waitEvent waits until the handler has posted an event: first spinning
+// for the sentry's budget, then sleeping on the futex.
+func (c *context) waitEvent() error {
+	h := c.h
+	if budget := c.p.sentrySpin; budget > 0 {
+		start := time.Now()
+	spin:
+		for {
+			for range 16 {
+				if atomic.LoadUint32(&h.State) != stateRun {
+					break spin
+				}
+				spinPause()
+			}
+			if time.Since(start) > budget {
+				break
+			}
+		}
+	}
+	for {
+		switch atomic.LoadUint32(&h.State) {
+		case stateEvent, stateStubWait:
+			return nil
+		case stateDead:
+			return errThreadGone
+		case stateRun:
+			// Announce the sleep; the handler wakes us when it sees it.
+			if !atomic.CompareAndSwapUint32(&h.State, stateRun, stateSentryWait) {
+				continue
+			}
+		case stateSentryWait:
+		default:
+			// Only guest code writing into the slot gets here.
+			return fmt.Errorf("seccomptrap: bad state word %d", atomic.LoadUint32(&h.State))
+		}
+		if futexWait(&h.State, stateSentryWait, deathPoll) == unix.ETIMEDOUT && !c.alive() {
+			return errThreadGone
+		}
+	}
+}
+
+// alive reports whether the context's stub thread still exists.
+func (c *context) alive() bool {
+	return unix.Tgkill(c.as.pid, c.tid, 0) != unix.ESRCH
+}
+
+// died forgets the stub thread, which is gone with its slot free to reuse.
+func (c *context) died() error {
+	c.dropThread()
+	return platform.ErrStubDied
+}
+
+func (c *context) dropThread() {
+	if c.as != nil {
+		c.as.freeSlot(c.slot)
+	}
+	c.as, c.h, c.slot, c.tid = nil, nil, 0, 0
+}
+
+// adopt makes a new stub thread in as that runs st.
+func (c *context) adopt(as *addressSpace, st *arch.State) error {
+	i, ok := as.allocSlot()
+	if !ok {
+		return fmt.Errorf("seccomptrap: more than %d threads in one address space", maxSlots-1)
+	}
+	tid, err := as.newThread(i, st)
+	if err != nil {
+		as.freeSlot(i)
+		return err
+	}
+	c.as, c.slot, c.h, c.tid = as, i, slotAt(as.ctl, i), tid
+	return nil
+}
+
+// retire makes the current stub thread exit and waits until it is gone.
+// The thread is parked in its handler (Switch only returns after an
+// event), so it sees the command as soon as it is released.
+func (c *context) retire() {
+	if c.as == nil {
+		return
+	}
+	h := c.h
+	h.Cmd = cmdExit
+	switch atomic.SwapUint32(&h.State, stateRun) {
+	case stateStubWait:
+		futexWake(&h.State)
+	case stateDead:
+		c.dropThread()
+		return
+	}
+	for atomic.LoadUint32(&h.State) != stateDead {
+		if futexWait(&h.State, stateRun, deathPoll) == unix.ETIMEDOUT && !c.alive() {
+			break
+		}
+	}
+	c.dropThread()
+}
+
+// Interrupt implements platform.Context.
+func (c *context) Interrupt() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.interrupted = true
+	if c.running != 0 {
+		unix.Tgkill(c.stubPID, c.running, interruptSignal)
+	}
+}
+
+// Release implements platform.Context.
+func (c *context) Release() {
+	c.retire()
+}

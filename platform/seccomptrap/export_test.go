@@ -1,0 +1,34 @@
+package seccomptrap
+
+import "time"
+
+// Test hooks.
+
+func (p *Platform) SetSpinForTest(sentry, stub time.Duration) { p.setSpin(sentry, stub) }
+func (p *Platform) SetFSGSBaseForTest(on bool)                 { p.fsgsbase = on }
+func (p *Platform) FSGSBase() bool                              { return p.fsgsbase }
+
+func StubPID(as any) int { return as.(*addressSpace).pid }
+
+// WaitReleased waits until the stub of a released address space is reaped
+// and returns its wait status.
+func WaitReleased(as any) uint32 {
+	a := as.(*addressSpace)
+	<-a.done
+	return uint32(a.status)
+}
+
+func StubTID(c any) int { return c.(*context).tid }
+
+func StubCodeForTest() ([]byte, int, int, error) {
+	b, err := loadStubBlob()
+	return b.code, b.restorer, b.handler, err
+}
+
+const (
+	StubAddr      = stubAddr
+	StubBlobOff   = stubBlobOff
+	StubInjectOff = stubInjectOff
+	CtlAddr       = ctlAddr
+	SlotSize      = slotSize
+)

