@@ -8,8 +8,9 @@
 // exists in the lower layer records a whiteout; a directory created over a
 // whiteout is opaque (its lower namesake's entries stay hidden). Whiteouts
 // and opacity live in the overlay's own inodes, never in either layer.
-// Renaming a directory that exists in the lower layer fails with EXDEV, as
-// overlayfs does without redirect_dir; mv(1) then copies.
+// Renaming a directory that exists in the lower layer copies its whole
+// subtree up first and makes it opaque, so the rename is an upper-layer
+// rename (overlayfs without redirect_dir would fail with EXDEV).
 //
 // Lock order: Filesystem.mu, then the layers' own locks.
 package overlay
@@ -216,6 +217,50 @@ func (i *inode) copyUpLocked(ctx vfs.Context) error {
 		return err
 	}
 	i.upper = up
+	return nil
+}
+
+// copyUpTreeLocked copies directory i and everything visible below it up,
+// then makes each copied directory opaque: the upper layer alone then
+// holds the tree, which can move anywhere in the upper layer.
+//
+// Preconditions: fs.mu is held; i is a directory.
+func (i *inode) copyUpTreeLocked(ctx vfs.Context) error {
+	if err := i.copyUpLocked(ctx); err != nil {
+		return err
+	}
+	ents, err := i.readdirLocked(ctx)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		c, err := i.lookupLocked(ctx, e.Name)
+		if err != nil {
+			return err
+		}
+		t, err := fileType(ctx, c.top())
+		if err != nil {
+			return err
+		}
+		if t == linux.S_IFDIR {
+			if c.lower != nil && !c.opaque {
+				if err := c.copyUpTreeLocked(ctx); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if err := c.copyUpLocked(ctx); err != nil {
+			// Device nodes and FIFOs of the host cannot come up; as
+			// overlayfs without redirect_dir, refuse the rename.
+			if err == errno.EPERM {
+				return errno.EXDEV
+			}
+			return err
+		}
+	}
+	i.opaque = true
+	i.whiteouts = nil
 	return nil
 }
 
@@ -528,9 +573,6 @@ func (i *inode) Rename(ctx vfs.Context, oldName string, child vfs.Inode, newPare
 	if err != nil {
 		return err
 	}
-	if ct == linux.S_IFDIR && c.lower != nil {
-		return errno.EXDEV
-	}
 	var rUpper vfs.Inode
 	if replaced != nil {
 		r, ok := replaced.(*inode)
@@ -547,6 +589,11 @@ func (i *inode) Rename(ctx vfs.Context, oldName string, child vfs.Inode, newPare
 			}
 		}
 		rUpper = r.upper
+	}
+	if ct == linux.S_IFDIR && c.lower != nil && !c.opaque {
+		if err := c.copyUpTreeLocked(ctx); err != nil {
+			return err
+		}
 	}
 	if err := c.copyUpLocked(ctx); err != nil {
 		return err

@@ -177,9 +177,18 @@ func TestOverlayLeavesHostUntouched(t *testing.T) {
 	if _, err := v.StatAt(ctx, pop("/dir/sub/b")); err != errno.ENOENT {
 		t.Errorf("old name: %v", err)
 	}
-	// Renaming a lower directory is EXDEV (overlayfs without redirect_dir).
-	if err := v.RenameAt(ctx, pop("/dir"), pop("/dir3"), 0); err != errno.EXDEV {
-		t.Errorf("rename lower dir: %v", err)
+	// Renaming a lower directory copies its tree up; renaming it back
+	// leaves the same contents under the old name.
+	must(v.RenameAt(ctx, pop("/dir"), pop("/dir3"), 0))
+	if got := read("/dir3/b2"); got != "bbb" {
+		t.Errorf("renamed dir: %q", got)
+	}
+	if _, err := v.StatAt(ctx, pop("/dir")); err != errno.ENOENT {
+		t.Errorf("old dir name: %v", err)
+	}
+	must(v.RenameAt(ctx, pop("/dir3"), pop("/dir"), 0))
+	if got := list("/dir"); got != ". .. a b2 sub" {
+		t.Errorf("dir renamed back: %q", got)
 	}
 	must(v.RenameAt(ctx, pop("/newdir"), pop("/newdir2"), 0))
 
