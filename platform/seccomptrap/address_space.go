@@ -189,10 +189,10 @@ func (as *addressSpace) start() error {
 		{unix.SYS_MUNMAP, [6]uintptr{stubAddr + stubPageSize, topOfUserSpace - (stubAddr + stubPageSize)}},
 		{unix.SYS_MMAP, [6]uintptr{ctlAddr, ctlSize, unix.PROT_READ | unix.PROT_WRITE,
 			unix.MAP_SHARED | unix.MAP_FIXED, stubCtlFD, 0}},
-		{unix.SYS_CLOSE, [6]uintptr{stubCtlFD}},
-		{unix.SYS_CLOSE, [6]uintptr{0}},
-		{unix.SYS_CLOSE, [6]uintptr{1}},
-		{unix.SYS_CLOSE, [6]uintptr{2}},
+		// Keep only the sandbox memfd: stdio, the control memfd (mapped
+		// now) and any fd the sentry leaked without O_CLOEXEC go.
+		{unix.SYS_CLOSE_RANGE, [6]uintptr{0, stubMemFD - 1, 0}},
+		{unix.SYS_CLOSE_RANGE, [6]uintptr{stubMemFD + 1, ^uintptr(0) >> 32, 0}},
 	}
 	for _, sig := range handledSignals {
 		steps = append(steps, step{unix.SYS_RT_SIGACTION, [6]uintptr{uintptr(sig), ctlAddr + actOff, 0, 8}})
