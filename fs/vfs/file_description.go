@@ -152,6 +152,7 @@ func (fd *FileDescription) IncRef() {
 func (fd *FileDescription) DecRef() {
 	switch r := fd.refs.Add(-1); {
 	case r == 0:
+		fd.releaseLocks()
 		fd.impl.Release()
 	case r < 0:
 		panic("vfs: DecRef on a released FileDescription")
@@ -276,6 +277,10 @@ func (fd *FileDescription) Write(ctx Context, src []byte) (int, error) {
 		}
 		fd.off = int64(st.Size)
 	}
+	src, err := fd.limitWrite(ctx, src, fd.off)
+	if err != nil {
+		return 0, err
+	}
 	n, err := fd.impl.Write(ctx, src, fd.off)
 	fd.off += int64(n)
 	return n, err
@@ -303,7 +308,45 @@ func (fd *FileDescription) PWrite(ctx Context, src []byte, off int64) (int, erro
 		}
 		off = int64(st.Size)
 	}
+	src, err := fd.limitWrite(ctx, src, off)
+	if err != nil {
+		return 0, err
+	}
 	return fd.impl.Write(ctx, src, off)
+}
+
+// FileSizeLimiter is implemented by contexts with an RLIMIT_FSIZE (a
+// task).
+type FileSizeLimiter interface {
+	// FileSizeLimit returns RLIMIT_FSIZE's soft limit.
+	FileSizeLimit() uint64
+	// FileSizeExceeded is called when a write starts at or beyond the
+	// limit (it sends SIGXFSZ).
+	FileSizeExceeded()
+}
+
+// limitWrite enforces ctx's RLIMIT_FSIZE on a write of src at off to a
+// regular file: "EFBIG An attempt was made to write a file that exceeds
+// the implementation-defined maximum file size or the process's file size
+// limit" - write(2); a write that crosses the limit is cut short there
+// (mm/filemap.c:generic_write_check_limits).
+func (fd *FileDescription) limitWrite(ctx Context, src []byte, off int64) ([]byte, error) {
+	fl, ok := ctx.(FileSizeLimiter)
+	if !ok || !fd.vd.Ok() || len(src) == 0 {
+		return src, nil
+	}
+	lim := fl.FileSizeLimit()
+	if lim == ^uint64(0) || uint64(off)+uint64(len(src)) <= lim {
+		return src, nil
+	}
+	if t, err := fd.vd.Dentry.fileType(ctx); err != nil || t != linux.S_IFREG {
+		return src, nil
+	}
+	if uint64(off) >= lim {
+		fl.FileSizeExceeded()
+		return nil, errno.EFBIG
+	}
+	return src[:lim-uint64(off)], nil
 }
 
 // Seek implements lseek(2).

@@ -120,6 +120,7 @@ func (fdt *FDTable) NewFDAt(fd int32, file *vfs.FileDescription, cloexec bool) e
 	old := fdt.setLocked(fd, file, cloexec)
 	fdt.mu.Unlock()
 	if old != nil {
+		old.ReleasePosixLocks(fdt)
 		old.DecRef()
 	}
 	return nil
@@ -143,16 +144,20 @@ func (fdt *FDTable) setLocked(fd int32, file *vfs.FileDescription, cloexec bool)
 
 // Remove takes fd out of the table and returns its file, whose table
 // reference passes to the caller (who must DecRef it); nil if fd was not
-// open.
+// open. Closing any fd of a file drops the table's record locks on it
+// ("If a process closes any file descriptor referring to a file, then all
+// of the process's locks on that file are released" - fcntl(2)).
 func (fdt *FDTable) Remove(fd int32) *vfs.FileDescription {
 	fdt.mu.Lock()
-	defer fdt.mu.Unlock()
 	if fd < 0 || int(fd) >= len(fdt.slots) || fdt.slots[fd].file == nil {
+		fdt.mu.Unlock()
 		return nil
 	}
 	f := fdt.slots[fd].file
 	fdt.slots[fd] = descriptor{}
 	fdt.lowFree = min(fdt.lowFree, fd)
+	fdt.mu.Unlock()
+	f.ReleasePosixLocks(fdt)
 	return f
 }
 
@@ -198,6 +203,7 @@ func (fdt *FDTable) removeIf(pred func(descriptor) bool) {
 	}
 	fdt.mu.Unlock()
 	for _, f := range drop {
+		f.ReleasePosixLocks(fdt)
 		f.DecRef()
 	}
 }

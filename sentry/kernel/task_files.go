@@ -49,3 +49,15 @@ func (t *Task) OpenExecutable(path string) (*vfs.FileDescription, error) {
 	}
 	return v.Open(vfs.RootContext(), vd, linux.O_RDONLY)
 }
+
+// A Task limits the files it writes.
+var _ vfs.FileSizeLimiter = (*Task)(nil)
+
+// FileSizeLimit implements vfs.FileSizeLimiter: RLIMIT_FSIZE.
+func (t *Task) FileSizeLimit() uint64 { return t.tg.Limit(RLIMIT_FSIZE).Cur }
+
+// FileSizeExceeded implements vfs.FileSizeLimiter: "SIGXFSZ ... File size
+// limit exceeded" - signal(7), sent to the writing thread.
+func (t *Task) FileSizeExceeded() {
+	t.SendSignal(&linux.SignalInfo{Signo: linux.SIGXFSZ, Code: linux.SI_KERNEL})
+}

@@ -1,0 +1,72 @@
+package runner
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// fsProbeCases are the filesystem probes (test/probes/fs_*.c), compared
+// native vs sandbox like probeCases.
+var fsProbeCases = []probeCase{
+	{name: "fs_errno", probe: "fs_errno", args: func(t *testing.T, _ bool) []string {
+		return []string{scratch(t, "errno")}
+	}},
+	{name: "fs_locks", probe: "fs_locks", args: func(t *testing.T, _ bool) []string {
+		return []string{scratch(t, "lockfile")}
+	}},
+}
+
+// TestFSProbes runs every filesystem probe natively and in the sandbox and
+// requires the same output and status.
+func TestFSProbes(t *testing.T) {
+	for _, pc := range fsProbeCases {
+		for _, variant := range variantsOf(pc.probe) {
+			t.Run(pc.name+"/"+variant, func(t *testing.T) {
+				bin := probe(t, pc.probe, variant)
+				o := runOpts{env: pc.env, stdin: pc.stdin}
+				native := runNative(t, append([]string{bin}, pc.args(t, false)...), o)
+				if native.status != pc.wantStatus {
+					t.Fatalf("native run: want status %d\n%s", pc.wantStatus, native)
+				}
+				sandbox := runSandbox(t, append([]string{bin}, pc.args(t, true)...), o)
+				want := applyOverrides(native.stdout, sandboxExpect(t, pc.probe))
+				if sandbox.stdout != want || sandbox.status != native.status {
+					t.Errorf("sandbox differs from native\n--- native:\n%s--- sandbox:\n%s\n--- diff:\n%s",
+						want, sandbox, lineDiff(want, sandbox.stdout))
+				}
+			})
+		}
+	}
+}
+
+// TestFSVolume checks that --volume writes files and directories through
+// to the host, and that a symlink the guest makes in the volume cannot
+// lead a write outside it.
+func TestFSVolume(t *testing.T) {
+	host := t.TempDir()
+	outside := filepath.Join(t.TempDir(), "outside")
+	if err := os.WriteFile(outside, []byte("host"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	script := `mkdir -p /vol/a/b && echo hello > /vol/a/b/f && ln -s ` + outside + ` /vol/esc &&
+		(echo pwned > /vol/esc; true) && mv /vol/a /vol/c && chmod 600 /vol/c/b/f && cat /vol/c/b/f`
+	r := runSandbox(t, []string{"/bin/sh", "-c", script}, runOpts{sandboxFlags: []string{"--volume", host + ":/vol"}})
+	if r.status != 0 || strings.TrimSpace(r.stdout) != "hello" {
+		t.Fatalf("sandbox run:\n%s", r)
+	}
+	got, err := os.ReadFile(filepath.Join(host, "c/b/f"))
+	if err != nil || string(got) != "hello\n" {
+		t.Errorf("volume file on host: %q, %v", got, err)
+	}
+	if st, err := os.Stat(filepath.Join(host, "c/b/f")); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("chmod through the volume: %v %v", st, err)
+	}
+	if b, _ := os.ReadFile(outside); string(b) != "host" {
+		t.Errorf("write through a guest symlink reached outside the volume: %q", b)
+	}
+	if target, err := os.Readlink(filepath.Join(host, "esc")); err != nil || target != outside {
+		t.Errorf("symlink on host: %q %v", target, err)
+	}
+}
