@@ -67,6 +67,7 @@ type Inode struct {
 	data     []byte            // regular files
 	children map[string]*Inode // directories
 	target   string            // symlinks
+	xattrs   map[string][]byte // extended attributes
 	// openFDs counts open file descriptions of a regular file, so that its
 	// data stays accounted until the last close after unlink.
 	openFDs int
