@@ -199,7 +199,7 @@ func (as *addressSpace) start() error {
 	}
 	steps = append(steps,
 		step{unix.SYS_PRCTL, [6]uintptr{unix.PR_SET_NO_NEW_PRIVS, 1}},
-		step{unix.SYS_SECCOMP, [6]uintptr{unix.SECCOMP_SET_MODE_FILTER, 0, ctlAddr + fprogOff}},
+		step{unix.SYS_SECCOMP, [6]uintptr{unix.SECCOMP_SET_MODE_FILTER, seccompFilterFlags, ctlAddr + fprogOff}},
 	)
 	for _, st := range steps {
 		if _, err := inject(as.pid, st.nr, st.args); err != nil {
@@ -374,7 +374,7 @@ func (as *addressSpace) newThread(i int, st *arch.State) (int, error) {
 		if _, err := inject(tid, unix.SYS_SIGALTSTACK, [6]uintptr{uintptr(stubSlot + slotSSOff), 0}); err != nil {
 			return fail(err)
 		}
-		if _, err := inject(tid, unix.SYS_SECCOMP, [6]uintptr{unix.SECCOMP_SET_MODE_FILTER, 0,
+		if _, err := inject(tid, unix.SYS_SECCOMP, [6]uintptr{unix.SECCOMP_SET_MODE_FILTER, seccompFilterFlags,
 			uintptr(stubSlot + slotProgOff)}); err != nil {
 			return fail(err)
 		}

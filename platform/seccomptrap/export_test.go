@@ -5,8 +5,8 @@ import "time"
 // Test hooks.
 
 func (p *Platform) SetSpinForTest(sentry, stub time.Duration) { p.setSpin(sentry, stub) }
-func (p *Platform) SetFSGSBaseForTest(on bool)                 { p.fsgsbase = on }
-func (p *Platform) FSGSBase() bool                              { return p.fsgsbase }
+func (p *Platform) SetFSGSBaseForTest(on bool)                { p.fsgsbase = on }
+func (p *Platform) FSGSBase() bool                            { return p.fsgsbase }
 
 func StubPID(as any) int { return as.(*addressSpace).pid }
 
@@ -32,3 +32,10 @@ const (
 	CtlAddr       = ctlAddr
 	SlotSize      = slotSize
 )
+
+func SetSpecAllowForTest(on bool) {
+	seccompFilterFlags = 0
+	if on {
+		seccompFilterFlags = 4 // SECCOMP_FILTER_FLAG_SPEC_ALLOW
+	}
+}

@@ -218,3 +218,6 @@ func threadFilter(stateAddr uint64, fsgsbase bool) ([]sockFilter, error) {
 	p.tail()
 	return p.assemble()
 }
+
+// seccompFilterFlags are the flags both filters are installed with.
+var seccompFilterFlags uintptr = 0
