@@ -1,7 +1,6 @@
 package syscalls
 
 import (
-	"os"
 	"strconv"
 	"strings"
 
@@ -16,28 +15,10 @@ import (
 )
 
 // mountSyscalls change the sandbox's own mount table; nothing reaches the
-// host's. enableMountSyscalls merges them into the table when
-// RUNSC_LITE_MOUNT=1 is set in the sentry's environment: until
-// test/runner/hostreach_test.go stops expecting mount(2) to be refused
-// (its host-side checks stay valid), the default table keeps
-// sys_process.go's EPERM entries.
+// host's.
 var mountSyscalls = map[uintptr]kernel.Syscall{
 	165: {Name: "mount", Fn: Mount, Support: kernel.SupportPartial, Note: "tmpfs, proc, bind (MS_BIND, MS_REC ignored) and MS_REMOUNT (ro/rw); propagation changes are accepted and have no effect; no MS_MOVE"},
 	166: {Name: "umount2", Fn: Umount2, Support: kernel.SupportFull},
-}
-
-func init() {
-	if os.Getenv("RUNSC_LITE_MOUNT") == "1" {
-		enableMountSyscalls()
-	}
-}
-
-// enableMountSyscalls replaces the refusing mount and umount2 entries.
-func enableMountSyscalls() {
-	for n, e := range mountSyscalls {
-		delete(processSyscalls, n)
-		fileSyscalls[n] = e
-	}
 }
 
 // maxMountData bounds the data string mount(2) copies in (a page, as

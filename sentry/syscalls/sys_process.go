@@ -39,8 +39,6 @@ var processSyscalls = map[uintptr]kernel.Syscall{
 	// Calls that would reach beyond the sandbox are refused as they are for
 	// an unprivileged process.
 	101: {Name: "ptrace", Support: kernel.SupportPartial, Errno: errno.EPERM, Note: "Refused: tracing is not offered."},
-	165: {Name: "mount", Support: kernel.SupportPartial, Errno: errno.EPERM, Note: "Refused until the sandbox mount table is writable."},
-	166: {Name: "umount2", Support: kernel.SupportPartial, Errno: errno.EPERM, Note: "Refused until the sandbox mount table is writable."},
 	169: {Name: "reboot", Support: kernel.SupportPartial, Errno: errno.EPERM, Note: "Refused."},
 	170: {Name: "sethostname", Support: kernel.SupportPartial, Errno: errno.EPERM, Note: "Refused: the hostname is fixed."},
 	171: {Name: "setdomainname", Support: kernel.SupportPartial, Errno: errno.EPERM, Note: "Refused: the domain name is fixed."},

@@ -27,6 +27,7 @@ var families = []map[uintptr]kernel.Syscall{
 	timerSyscalls,
 	schedSyscalls,
 	credSyscalls,
+	mountSyscalls,
 }
 
 // Table builds the syscall table. It panics if two families claim a number
