@@ -52,8 +52,8 @@ func TestHostReach(t *testing.T) {
 			}
 			// The probe's attempts and the errnos that count as refusal.
 			want := map[string][]string{
-				"sethostname":            {"EPERM", "ENOSYS"},
-				"setdomainname":          {"EPERM", "ENOSYS"},
+				"sethostname":   {"EPERM", "ENOSYS"},
+				"setdomainname": {"EPERM", "ENOSYS"},
 				// Mounts are allowed: they change the sandbox's own mount
 				// table, and the host-side check above proves the host's is
 				// untouched.
