@@ -1,6 +1,9 @@
 package mm
 
-import "github.com/runsc-lite/runsc-lite/hostarch"
+import (
+	"github.com/runsc-lite/runsc-lite/hostarch"
+	"github.com/runsc-lite/runsc-lite/sentry/memmap"
+)
 
 // File is something that can back a private file mapping. vfs file
 // descriptions implement it.
@@ -36,4 +39,9 @@ type MMapOpts struct {
 	GrowsDown bool
 	// Name labels an anonymous mapping in /proc/[pid]/maps ("[stack]").
 	Name string
+	// Mappable, for a MAP_SHARED mapping of File, serves the file's pages
+	// from the memory file, so the mapping shares them with the file and
+	// every other such mapping. Without it a file mapping is a private
+	// copy.
+	Mappable memmap.Mappable
 }

@@ -46,6 +46,14 @@ func (mm *MemoryManager) Fork(as platform.AddressSpace) (*MemoryManager, error) 
 	}
 	for _, v := range mm.vmas {
 		c := *v
+		if v.mappable != nil {
+			// A shared file mapping maps the same file pages in the child;
+			// faults map them.
+			v.file.IncRef()
+			n.vmas = append(n.vmas, &c)
+			c.mappable.AddMapping(n, c.rangeOf(), c.fileOff, c.maxPerms.Write)
+			continue
+		}
 		if v.shared != nil {
 			// MAP_SHARED anonymous memory: both processes see one copy.
 			v.shared.refs.Add(1)

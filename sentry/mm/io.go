@@ -44,6 +44,9 @@ func (mm *MemoryManager) HandleFault(addr hostarch.Addr, at hostarch.AccessType)
 	if !v.perms.Any() || (at.Execute && !v.perms.Execute) {
 		return &FaultError{Code: SEGV_ACCERR}
 	}
+	if v.mappable != nil {
+		return mm.faultMappableLocked(v, addr)
+	}
 	if v.filled == nil || v.filled[(addr-v.start)>>hostarch.PageShift] {
 		// The page is mapped with the vma's permissions, so the guest's
 		// access broke them (ptrace cannot tell us which access it was).
@@ -115,6 +118,31 @@ func (mm *MemoryManager) forEachLocked(addr hostarch.Addr, n int, at hostarch.Ac
 			return done, errno.EFAULT
 		}
 		chunk := min(uint64(n-done), uint64(v.end-cur))
+		if v.mappable != nil {
+			fo := v.fileOff + uint64(cur-v.start)
+			ts, err := v.mappable.Translate(fo, chunk, at)
+			if err != nil {
+				return done, errno.EFAULT
+			}
+			// Translations may start before fo (they are page-sized); use
+			// only their part inside [fo, fo+chunk), in order.
+			want := fo
+			for _, tr := range ts {
+				if tr.FileOff+tr.Len <= want || tr.FileOff > want || want >= fo+chunk {
+					continue
+				}
+				skip := want - tr.FileOff
+				n := min(tr.Len-skip, fo+chunk-want)
+				f(mm.mf.Slice(tr.MemOff+skip, n))
+				want += n
+			}
+			done += int(want - fo)
+			if want < fo+chunk {
+				// The file ended inside the mapping.
+				return done, errno.EFAULT
+			}
+			continue
+		}
 		if v.filled != nil {
 			// Make sure the pages hold the file's data.
 			for p := cur.RoundDown(); p < cur+hostarch.Addr(chunk); p += hostarch.PageSize {
@@ -194,4 +222,33 @@ func (mm *MemoryManager) CopyInString(addr hostarch.Addr, maxlen int) (string, e
 		}
 	}
 	return "", errno.ENAMETOOLONG
+}
+
+// faultMappableLocked maps the file pages around addr for a shared file
+// mapping, or reports SIGBUS beyond the end of the file.
+func (mm *MemoryManager) faultMappableLocked(v *vma, addr hostarch.Addr) error {
+	start := addr.RoundDown()
+	// Map a chunk at a time, as for private file mappings, within the vma.
+	chunkStart := max(v.start, start-hostarch.Addr(uint64(start-v.start)%(fileChunkPages*hostarch.PageSize)))
+	chunkEnd := min(v.end, chunkStart+fileChunkPages*hostarch.PageSize)
+	ts, err := v.mappable.Translate(v.fileOff+uint64(chunkStart-v.start), uint64(chunkEnd-chunkStart), v.perms)
+	if err != nil || len(ts) == 0 {
+		// "SIGBUS Attempted access to a page of the buffer that lies beyond
+		// the end of the mapped file." - mmap(2).
+		return &FaultError{Code: BUS_ADRERR, Bus: true}
+	}
+	covered := false
+	for _, tr := range ts {
+		a := v.start + hostarch.Addr(tr.FileOff-v.fileOff)
+		if err := mm.as.MapFile(a, tr.MemOff, tr.Len, v.perms); err != nil {
+			return &FaultError{Code: SEGV_MAPERR}
+		}
+		if a <= addr && addr < a+hostarch.Addr(tr.Len) {
+			covered = true
+		}
+	}
+	if !covered {
+		return &FaultError{Code: BUS_ADRERR, Bus: true}
+	}
+	return nil
 }

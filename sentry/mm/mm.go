@@ -21,6 +21,7 @@ import (
 	"github.com/runsc-lite/runsc-lite/hostarch"
 	"github.com/runsc-lite/runsc-lite/platform"
 	"github.com/runsc-lite/runsc-lite/sentry/memfile"
+	"github.com/runsc-lite/runsc-lite/sentry/memmap"
 )
 
 // fileChunkPages is how many pages of a private file mapping are read at
@@ -68,6 +69,11 @@ type vma struct {
 	// the same mapping in forked processes).
 	shared *sharedRange
 
+	// mappable, for a MAP_SHARED file mapping, serves the file's pages
+	// (at fileOff) from the memory file; the vma owns no memory file range
+	// then, and filled is nil.
+	mappable memmap.Mappable
+
 	// file backs the mapping at fileOff; nil for anonymous memory. filled
 	// says which pages hold the file's data (and are mapped in the stub);
 	// it is nil for anonymous memory, which is always mapped.
@@ -85,6 +91,8 @@ type sharedRange struct {
 	off, length uint64
 	refs        atomic.Int32
 }
+
+func (v *vma) rangeOf() hostarch.AddrRange { return hostarch.AddrRange{Start: v.start, End: v.end} }
 
 func (v *vma) length() uint64 { return uint64(v.end - v.start) }
 
@@ -126,7 +134,9 @@ func (mm *MemoryManager) DecUsers() {
 func (mm *MemoryManager) AddressSpace() platform.AddressSpace { return mm.as }
 
 func (mm *MemoryManager) releaseVMALocked(v *vma) {
-	if v.shared != nil {
+	if v.mappable != nil {
+		v.mappable.RemoveMapping(mm, v.rangeOf(), v.fileOff, v.maxPerms.Write)
+	} else if v.shared != nil {
 		if v.shared.refs.Add(-1) == 0 {
 			mm.mf.Free(v.shared.off, v.shared.length)
 		}
@@ -211,6 +221,12 @@ func (mm *MemoryManager) splitLocked(i int, addr hostarch.Addr) {
 	if n.shared != nil {
 		n.shared.refs.Add(1)
 	}
+	if v.mappable != nil {
+		// The file tracks its mappings by range: re-register both halves.
+		v.mappable.RemoveMapping(mm, v.rangeOf(), v.fileOff, v.maxPerms.Write)
+		v.mappable.AddMapping(mm, hostarch.AddrRange{Start: v.start, End: addr}, v.fileOff, v.maxPerms.Write)
+		v.mappable.AddMapping(mm, n.rangeOf(), n.fileOff, n.maxPerms.Write)
+	}
 	v.end = addr
 	mm.vmas = append(mm.vmas, nil)
 	copy(mm.vmas[i+2:], mm.vmas[i+1:])
@@ -246,6 +262,13 @@ func (mm *MemoryManager) unmapLocked(r hostarch.AddrRange) error {
 	}
 	mm.vmas = append(mm.vmas[:i], mm.vmas[j:]...)
 	return mm.as.Unmap(r.Start, r.Length())
+}
+
+// Invalidate implements memmap.MappingSpace: the host windows of ar go, and
+// the next access faults and translates the file again. It doesn't take
+// mm.mu: the file calls it with its own locks held.
+func (mm *MemoryManager) Invalidate(ar hostarch.AddrRange) {
+	mm.as.Unmap(ar.Start, ar.Length())
 }
 
 // mapHostLocked makes [start, end) of v visible in the stub with v's

@@ -11,6 +11,7 @@ import (
 	"github.com/runsc-lite/runsc-lite/hostarch"
 	"github.com/runsc-lite/runsc-lite/platform"
 	"github.com/runsc-lite/runsc-lite/sentry/memfile"
+	"github.com/runsc-lite/runsc-lite/sentry/memmap"
 )
 
 // fakeAS records the host view: which pages are mapped with which access
@@ -294,5 +295,81 @@ func TestReleaseFreesEverything(t *testing.T) {
 	mm.DecUsers()
 	if got := mm.mf.Allocated(); got != 0 || !as.released {
 		t.Fatalf("after release: %d bytes allocated, released %v", got, as.released)
+	}
+}
+
+// fakeMappable serves a file of size bytes from pages of the memory file,
+// allocated on first translation.
+type fakeMappable struct {
+	mf    *memfile.MemoryFile
+	size  uint64
+	pages map[uint64]uint64 // file page -> memory file offset
+	maps  map[memmap.MappingSpace]int
+}
+
+func (f *fakeMappable) Translate(off, n uint64, at hostarch.AccessType) ([]memmap.Translation, error) {
+	if off >= f.size {
+		return nil, errno.EFAULT
+	}
+	var out []memmap.Translation
+	for p := off &^ (hostarch.PageSize - 1); p < off+n && p < f.size; p += hostarch.PageSize {
+		mo, ok := f.pages[p]
+		if !ok {
+			var err error
+			if mo, err = f.mf.Allocate(hostarch.PageSize); err != nil {
+				return nil, err
+			}
+			f.pages[p] = mo
+		}
+		out = append(out, memmap.Translation{FileOff: p, MemOff: mo, Len: hostarch.PageSize})
+	}
+	return out, nil
+}
+
+func (f *fakeMappable) AddMapping(ms memmap.MappingSpace, ar hostarch.AddrRange, off uint64, w bool) {
+	f.maps[ms]++
+}
+
+func (f *fakeMappable) RemoveMapping(ms memmap.MappingSpace, ar hostarch.AddrRange, off uint64, w bool) {
+	f.maps[ms]--
+}
+
+func TestSharedFileMapping(t *testing.T) {
+	mm, as := newMM(t)
+	fm := &fakeMappable{mf: mm.mf, size: 3 * hostarch.PageSize, pages: map[uint64]uint64{}, maps: map[memmap.MappingSpace]int{}}
+	file := &fakeFile{size: int64(fm.size)}
+	opts := MMapOpts{Length: 4 * hostarch.PageSize, Perms: hostarch.ReadWrite, MaxPerms: hostarch.AnyAccess, File: file, Mappable: fm}
+	a, err := mm.MMap(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := mm.MMap(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A write through one mapping is seen through the other.
+	if _, err := mm.CopyOut(a+hostarch.PageSize+5, []byte("shared")); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, 6)
+	if _, err := mm.CopyIn(b+hostarch.PageSize+5, got); err != nil || string(got) != "shared" {
+		t.Fatalf("through the second mapping: %q %v", got, err)
+	}
+	if err := mm.HandleFault(a, hostarch.Write); err != nil || as.pages[a].off != fm.pages[0] {
+		t.Fatalf("fault: %v; host page %+v, file page at %#x", err, as.pages[a], fm.pages[0])
+	}
+	// The fourth page is beyond the end of the file: SIGBUS.
+	var fe *FaultError
+	if err := mm.HandleFault(a+3*hostarch.PageSize, hostarch.Read); !errors.As(err, &fe) || !fe.Bus {
+		t.Fatalf("fault beyond EOF: %v, want SIGBUS", err)
+	}
+	// Splitting keeps the registration balanced, and unmapping drops it.
+	if err := mm.MUnmap(a+hostarch.PageSize, hostarch.PageSize); err != nil {
+		t.Fatal(err)
+	}
+	mm.MUnmap(a, 4*hostarch.PageSize)
+	mm.MUnmap(b, 4*hostarch.PageSize)
+	if fm.maps[mm] != 0 || file.refs != 0 {
+		t.Fatalf("after unmapping: %d mappings registered, %d file refs", fm.maps[mm], file.refs)
 	}
 }

@@ -50,6 +50,19 @@ func (mm *MemoryManager) MMap(opts MMapOpts) (hostarch.Addr, error) {
 		}
 	}
 
+	if opts.Mappable != nil && !opts.Private {
+		v := &vma{
+			start: addr, end: addr + hostarch.Addr(length),
+			perms: opts.Perms, maxPerms: opts.MaxPerms,
+			file: opts.File, fileOff: opts.Offset, mappable: opts.Mappable,
+		}
+		opts.File.IncRef()
+		v.dev, v.ino, v.path = opts.File.MappingIdentity()
+		mm.insertLocked(v)
+		// Pages are mapped on the first fault, when Translate allocates them.
+		v.mappable.AddMapping(mm, v.rangeOf(), v.fileOff, v.maxPerms.Write)
+		return addr, nil
+	}
 	off, err := mm.mf.Allocate(length)
 	if err != nil {
 		return 0, errno.ENOMEM
@@ -140,6 +153,13 @@ func (mm *MemoryManager) MProtect(addr hostarch.Addr, length uint64, at hostarch
 	i, j := mm.isolateLocked(r)
 	for _, v := range mm.vmas[i:j] {
 		v.perms = at
+		if v.mappable != nil {
+			// Faults map the file's pages again with the new permissions.
+			if err := mm.as.Unmap(v.start, v.length()); err != nil {
+				return errno.ENOMEM
+			}
+			continue
+		}
 		if v.filled == nil {
 			if err := mm.mapHostLocked(v, v.start, v.end); err != nil {
 				return errno.ENOMEM
@@ -290,7 +310,7 @@ func (mm *MemoryManager) MRemap(old hostarch.Addr, oldSize, newSize uint64, flag
 		// are free and the memory file can extend the vma's range.
 		grow := newSize - oldSize
 		newEnd, ok := old.AddLength(newSize)
-		if ok && oldEnd == v.end && newEnd <= mm.maxAddr && v.shared == nil &&
+		if ok && oldEnd == v.end && newEnd <= mm.maxAddr && v.shared == nil && v.mappable == nil &&
 			mm.isFreeLocked(hostarch.AddrRange{Start: oldEnd, End: newEnd}) &&
 			mm.mf.TryExtend(v.mfOff, v.length(), grow) {
 			v.end = newEnd
@@ -306,6 +326,9 @@ func (mm *MemoryManager) MRemap(old hostarch.Addr, oldSize, newSize uint64, flag
 		if flags&MREMAP_MAYMOVE == 0 {
 			return 0, errno.ENOMEM
 		}
+	}
+	if v.mappable != nil {
+		return mm.moveMappableLocked(v, old, oldEnd, newAddr, newSize)
 	}
 	if v.shared != nil {
 		// sandbox-divergence: moving shared anonymous memory would need the
@@ -409,4 +432,24 @@ func (mm *MemoryManager) MAdviseDontNeed(addr hostarch.Addr, length uint64) erro
 		}
 	}
 	return nil
+}
+
+// moveMappableLocked moves (and maybe grows) the part [old, oldEnd) of the
+// shared file mapping v to newAddr: nothing is copied, the new vma maps the
+// same file pages.
+func (mm *MemoryManager) moveMappableLocked(v *vma, old, oldEnd, newAddr hostarch.Addr, newSize uint64) (hostarch.Addr, error) {
+	n := &vma{
+		start: newAddr, end: newAddr + hostarch.Addr(newSize),
+		perms: v.perms, maxPerms: v.maxPerms,
+		file: v.file, fileOff: v.fileOff + uint64(old-v.start), mappable: v.mappable,
+		dev: v.dev, ino: v.ino, path: v.path,
+	}
+	n.file.IncRef()
+	if err := mm.unmapLocked(hostarch.AddrRange{Start: old, End: oldEnd}); err != nil {
+		n.file.DecRef()
+		return 0, errno.ENOMEM
+	}
+	mm.insertLocked(n)
+	n.mappable.AddMapping(mm, n.rangeOf(), n.fileOff, n.maxPerms.Write)
+	return newAddr, nil
 }

@@ -7,12 +7,13 @@ import (
 	"github.com/runsc-lite/runsc-lite/hostarch"
 	"github.com/runsc-lite/runsc-lite/sentry/arch"
 	"github.com/runsc-lite/runsc-lite/sentry/kernel"
+	"github.com/runsc-lite/runsc-lite/sentry/memmap"
 	"github.com/runsc-lite/runsc-lite/sentry/mm"
 )
 
 // mmSyscalls are the memory management syscalls.
 var mmSyscalls = map[uintptr]kernel.Syscall{
-	9:  {Name: "mmap", Fn: Mmap, Support: kernel.SupportPartial, Note: "Writable MAP_SHARED file mappings return ENODEV; shared anonymous memory is not yet shared across fork."},
+	9:  {Name: "mmap", Fn: Mmap, Support: kernel.SupportPartial, Note: "Writable MAP_SHARED mappings of host files (rootfs, volumes) return ENODEV; tmpfs files and memfds share pages."},
 	10: {Name: "mprotect", Fn: Mprotect, Support: kernel.SupportFull},
 	11: {Name: "munmap", Fn: Munmap, Support: kernel.SupportFull},
 	12: {Name: "brk", Fn: Brk, Support: kernel.SupportFull},
@@ -61,27 +62,45 @@ func Mmap(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, e
 			return 0, errno.EBADF
 		}
 		defer file.DecRef()
-		if err := checkMappable(t, file, opts); err != nil {
+		shared := typ != linux.MAP_PRIVATE
+		var mappable memmap.Mappable
+		if mf, ok := any(file).(mappableFile); ok && shared {
+			mappable, _ = mf.Mappable()
+		}
+		if err := checkMappable(t, file, opts, mappable != nil); err != nil {
 			return 0, err
 		}
-		if !file.IsWritable() || !opts.Private {
-			// Read-only files can never be made writable by mprotect when
-			// shared.
-			if !opts.Private {
+		opts.File, opts.Offset = file, off
+		if !file.IsWritable() {
+			// mprotect can never make a read-only file's shared mapping
+			// writable.
+			if shared {
 				opts.MaxPerms.Write = false
 			}
 		}
-		opts.File, opts.Offset = file, off
-		// Shared read-only file mappings behave as private ones: nothing
-		// can write through them.
-		opts.Private = true
+		if mappable != nil {
+			opts.Mappable, opts.Private = mappable, false
+		} else {
+			// Read-only shared mappings of files without shareable pages
+			// behave as private ones: nothing can write through them.
+			opts.Private = true
+		}
+	} else if !opts.Private {
+		opts.Name = "/dev/zero (deleted)"
 	}
 	a, err := t.MemoryManager().MMap(opts)
 	return uintptr(a), err
 }
 
-// checkMappable applies mmap(2)'s rules for file mappings.
-func checkMappable(t *kernel.Task, file *vfs.FileDescription, opts mm.MMapOpts) error {
+// mappableFile is implemented by files whose pages can be mapped shared
+// (tmpfs files and memfds).
+type mappableFile interface {
+	Mappable() (memmap.Mappable, bool)
+}
+
+// checkMappable applies mmap(2)'s rules for file mappings. shareable says
+// whether the file's pages can back a writable shared mapping.
+func checkMappable(t *kernel.Task, file *vfs.FileDescription, opts mm.MMapOpts, shareable bool) error {
 	if file.IsPath() {
 		return errno.EBADF
 	}
@@ -103,9 +122,11 @@ func checkMappable(t *kernel.Task, file *vfs.FileDescription, opts mm.MMapOpts) 
 		if !file.IsWritable() {
 			return errno.EACCES
 		}
-		// sandbox-divergence: writable shared file mappings need the page
-		// cache that arrives with the full VFS.
-		return errno.ENODEV
+		if !shareable {
+			// sandbox-divergence: writable shared mappings of host files
+			// would need a page cache kept coherent with the host file.
+			return errno.ENODEV
+		}
 	}
 	return nil
 }
