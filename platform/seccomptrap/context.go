@@ -35,17 +35,21 @@ const (
 // go does not; the sentry then notices on the next poll.
 const deathPoll = 50 * time.Millisecond
 
-// Adaptive spinning. A spin only pays off while the other side is on
+// Adaptive spinning. A spin pays off only while the other side is on
 // another CPU and answers within the budget; on an oversubscribed machine
-// it steals the CPU the other side needs. So each side's budget doubles
-// (up to the platform's maximum) when a spin ended with the answer and
-// drops to a quarter when it ended in a futex sleep. A budget that decays
-// below the minimum turns into a single minimum-length probe on the next
-// wait (sentry), or a restart at the minimum after a success (stub).
-const (
-	minSentrySpin    = 1 * time.Microsecond
-	minStubSpinTicks = 2000 // about 1 us at 2 GHz
-)
+// it steals the CPU the other side needs. The sentry measures how long each
+// side really waited (TSC from release to event for itself, from the
+// handler's event stamp to release for the stub): a wait that fit in the
+// maximum budget restores the full budget, a longer one halves it. Once
+// both sides sleep, waits include futex wake-ups; while those still fit in
+// the budget spinning is tried again, so the budgets cannot get stuck at
+// zero on a quiet machine.
+func adaptSpin(cur, waited, max uint64) uint64 {
+	if waited <= max {
+		return max
+	}
+	return cur / 2
+}
 
 // sentryPID tells the sentry's own interrupt kicks from other signals.
 var sentryPID = int32(os.Getpid())
@@ -64,10 +68,12 @@ type context struct {
 	h    *slotHeader
 	tid  int
 
-	// sentrySpin and stubSpin are the current adaptive spin budgets (see
-	// adaptSpin). Owned by the task goroutine.
-	sentrySpin time.Duration
+	// sentrySpin and stubSpin are the current spin budgets in TSC ticks
+	// (see "Adaptive spinning"). Owned by the task goroutine.
+	sentrySpin uint64
 	stubSpin   uint64
+	// releaseTSC is when Switch last released the stub thread.
+	releaseTSC uint64
 
 	// mu protects the fields below, which Interrupt uses from other
 	// goroutines.
@@ -112,16 +118,14 @@ func (c *context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Ev
 			c.running, c.stubPID = c.tid, as.pid
 			c.mu.Unlock()
 			c.h.putRegs(&st.Regs)
+			now := rdtsc()
+			c.stubSpin = adaptSpin(c.stubSpin, now-c.h.EvTSC, c.p.stubSpinTicks)
 			c.h.Spin = c.stubSpin
+			c.releaseTSC = now
 			// The swap publishes the registers before the stub can see
 			// stateRun (Go atomics are sequentially consistent).
 			switch atomic.SwapUint32(&c.h.State, stateRun) {
-			case stateEvent:
-				// The stub was still spinning: its budget paid off.
-				c.stubSpin = min(max(2*c.stubSpin, minStubSpinTicks), c.p.stubSpinTicks)
 			case stateStubWait:
-				// The stub spun in vain and went to sleep.
-				c.stubSpin /= 4
 				futexWake(&c.h.State)
 			case stateDead:
 				c.stopped()
@@ -205,26 +209,12 @@ func faultEvent(h *slotHeader) platform.Event {
 // for the sentry's budget, then sleeping on the futex.
 func (c *context) waitEvent() error {
 	h := c.h
-	if budget := c.sentrySpin; budget > 0 {
-		start := time.Now()
-		c.sentrySpin /= 4 // unless the spin pays off, below
-	spin:
-		for {
-			for range 16 {
-				if atomic.LoadUint32(&h.State) != stateRun {
-					c.sentrySpin = min(max(2*budget, minSentrySpin), c.p.sentrySpin)
-					break spin
-				}
-				spinPause()
-			}
-			if time.Since(start) > budget {
-				break
-			}
+	defer func() { c.sentrySpin = adaptSpin(c.sentrySpin, rdtsc()-c.releaseTSC, c.p.sentrySpinTicks) }()
+	if c.sentrySpin > 0 {
+		deadline := c.releaseTSC + c.sentrySpin
+		for atomic.LoadUint32(&h.State) == stateRun && rdtsc() < deadline {
+			spinPause()
 		}
-	} else {
-		// Probe now and then, so that a budget that fell to zero can
-		// recover once the machine is quiet again.
-		c.sentrySpin = minSentrySpin
 	}
 	for {
 		switch atomic.LoadUint32(&h.State) {
@@ -278,7 +268,8 @@ func (c *context) adopt(as *addressSpace, st *arch.State) error {
 		return err
 	}
 	c.as, c.slot, c.h, c.tid = as, i, slotAt(as.ctl, i), tid
-	c.sentrySpin, c.stubSpin = c.p.sentrySpin, c.p.stubSpinTicks
+	c.sentrySpin, c.stubSpin = c.p.sentrySpinTicks, c.p.stubSpinTicks
+	c.releaseTSC = rdtsc()
 	return nil
 }
 

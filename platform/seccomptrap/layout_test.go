@@ -26,6 +26,7 @@ func TestAsmConstants(t *testing.T) {
 		"ST_FLAGS":          int64(unsafe.Offsetof(h.Flags)),
 		"ST_UCONTEXT":       int64(unsafe.Offsetof(h.Ucontext)),
 		"ST_EVENTS":         int64(unsafe.Offsetof(h.Events)),
+		"ST_EVTSC":          int64(unsafe.Offsetof(h.EvTSC)),
 		"SLOT_MASK":         -slotSize,
 		"STATE_RUN":         stateRun,
 		"STATE_EVENT":       stateEvent,
@@ -38,10 +39,10 @@ func TestAsmConstants(t *testing.T) {
 	for name, off := range map[string]int64{"stState": stState, "stCmd": stCmd, "stSiginfo": stSiginfo,
 		"stGregs": stGregs, "stFpstate": stFpstate, "stFSBase": stFSBase, "stGSBase": stGSBase,
 		"stCurFS": stCurFS, "stCurGS": stCurGS, "stSpin": stSpin, "stFlags": stFlags,
-		"stUcontext": stUcontext, "stEvents": stEvents} {
+		"stUcontext": stUcontext, "stEvents": stEvents, "stEvTSC": stEvTSC} {
 		asm := "ST_" + map[string]string{"stState": "STATE", "stCmd": "CMD", "stSiginfo": "SIGINFO", "stGregs": "GREGS",
 			"stFpstate": "FPSTATE", "stFSBase": "FSBASE", "stGSBase": "GSBASE", "stCurFS": "CURFS", "stCurGS": "CURGS",
-			"stSpin": "SPIN", "stFlags": "FLAGS", "stUcontext": "UCONTEXT", "stEvents": "EVENTS"}[name]
+			"stSpin": "SPIN", "stFlags": "FLAGS", "stUcontext": "UCONTEXT", "stEvents": "EVENTS", "stEvTSC": "EVTSC"}[name]
 		if want[asm] != off {
 			t.Errorf("%s = %#x, struct offset %#x", name, off, want[asm])
 		}

@@ -37,10 +37,10 @@ type Platform struct {
 	// (AT_HWCAP2 & HWCAP2_FSGSBASE); otherwise the handler falls back to
 	// arch_prctl.
 	fsgsbase bool
-	// sentrySpin is the sentry's spin budget; stubSpinTicks is the stub's,
-	// in TSC ticks.
-	sentrySpin    time.Duration
-	stubSpinTicks uint64
+	// sentrySpinTicks and stubSpinTicks are the maximum spin budgets of
+	// the sentry and the stub, in TSC ticks.
+	sentrySpinTicks uint64
+	stubSpinTicks   uint64
 }
 
 // From <linux/auxvec.h> and <asm/hwcap2.h>.
@@ -78,7 +78,7 @@ func hostHasFSGSBase() bool {
 
 // setSpin sets both spin budgets.
 func (p *Platform) setSpin(sentry, stub time.Duration) {
-	p.sentrySpin = sentry
+	p.sentrySpinTicks = uint64(float64(sentry.Nanoseconds()) * tscPerNS())
 	p.stubSpinTicks = uint64(float64(stub.Nanoseconds()) * tscPerNS())
 }
 

@@ -39,6 +39,7 @@ const (
 	stFlags    = 0x110
 	stUcontext = 0x118
 	stEvents   = 0x120
+	stEvTSC    = 0x128
 )
 
 // State word values. The word is also the futex both sides sleep on, and
@@ -84,6 +85,8 @@ type slotHeader struct {
 	Ucontext uint64
 	// Events counts handler entries (for debugging and tests).
 	Events uint64
+	// EvTSC is the TSC when the handler posted the last event.
+	EvTSC uint64
 }
 
 // Indexes into slotHeader.Gregs, from <sys/ucontext.h> (REG_*).

@@ -29,6 +29,7 @@
 #define ST_FLAGS    0x110
 #define ST_UCONTEXT 0x118
 #define ST_EVENTS   0x120
+#define ST_EVTSC    0x128
 
 // State word values.
 #define STATE_RUN         1
@@ -112,6 +113,11 @@ TEXT ·stubCode(SB), NOSPLIT|NOFRAME, $0
 
 post:
 	INCQ ST_EVENTS(R12)
+	// Stamp the event so that the sentry can tell how long we waited.
+	RDTSC
+	SHLQ $32, DX
+	ORQ AX, DX
+	MOVQ DX, ST_EVTSC(R12)
 	// Publish the event. XCHG is a full barrier, so the registers above
 	// are visible before the state flips.
 	MOVL $STATE_EVENT, AX
