@@ -20,6 +20,7 @@ import (
 	"github.com/runsc-lite/runsc-lite/fs/vfs"
 	"github.com/runsc-lite/runsc-lite/platform"
 	"github.com/runsc-lite/runsc-lite/platform/ptrace"
+	"github.com/runsc-lite/runsc-lite/platform/seccomptrap"
 	"github.com/runsc-lite/runsc-lite/sentry/auth"
 	"github.com/runsc-lite/runsc-lite/sentry/kernel"
 	"github.com/runsc-lite/runsc-lite/sentry/memfile"
@@ -33,7 +34,7 @@ var doCommand = &cli.Command{
 	ArgsUsage: "-- CMD [ARGS...]",
 	Flags: []cli.Flag{
 		&cli.StringFlag{Name: "rootfs", Value: "/", Usage: "host `DIR` to show as the guest's /"},
-		&cli.StringFlag{Name: "platform", Usage: "how guest code is run: ptrace (overrides the global flag)"},
+		&cli.StringFlag{Name: "platform", Usage: "how guest code is run: ptrace or seccomptrap (overrides the global flag)"},
 		&cli.StringFlag{Name: "cwd", Usage: "guest working `DIR` (default: the current directory when it exists in the sandbox, else /)"},
 		&cli.StringSliceFlag{Name: "env", Usage: "set `K=V` in the guest's environment (repeatable)"},
 		&cli.StringSliceFlag{Name: "volume", Usage: "bind-mount host `HOST:GUEST[:ro]` into the sandbox, writes going to the host (repeatable)"},
@@ -85,8 +86,12 @@ func doAction(c *cli.Context) error {
 		if p, err = ptrace.New(mf.FD()); err != nil {
 			return err
 		}
+	case "seccomptrap":
+		if p, err = seccomptrap.New(mf.FD()); err != nil {
+			return err
+		}
 	default:
-		return &cmdError{code: 125, err: fmt.Errorf("unknown platform %q (have: ptrace)", plat)}
+		return &cmdError{code: 125, err: fmt.Errorf("unknown platform %q (have: ptrace, seccomptrap)", plat)}
 	}
 
 	table := syscalls.Table()
