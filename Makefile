@@ -29,9 +29,9 @@ test-unit:
 test-native:
 	$(GO) test -timeout $(TEST_TIMEOUT) -run 'TestProbesDeterministic' ./test/runner/
 
-## test-sandbox: the native-vs-sandbox comparisons only, on PLATFORM=...
+## test-sandbox: the conformance suite (everything under test/) on PLATFORM=...
 test-sandbox:
-	PLATFORM=$(PLATFORM) $(GO) test -timeout $(TEST_TIMEOUT) -run 'TestProbes$$|TestCommands|TestHostReach|TestRootfsEscape|TestStub|TestKill9' ./test/runner/
+	PLATFORM=$(PLATFORM) $(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./test/...
 
 ## lint: gofmt, go vet, and `unsafe` only in *_unsafe.go
 lint:
