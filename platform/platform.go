@@ -86,3 +86,11 @@ type FPContext interface {
 	// the context has no thread yet (the state is the initial one).
 	PullFPState(st *arch.State) error
 }
+
+// OSThreadBound is implemented by platforms whose Contexts must always be
+// used from one OS thread (ptrace: only the tracer thread may ptrace). The
+// kernel then locks each task goroutine to its thread for life; otherwise
+// task goroutines move freely, which makes waking them much cheaper.
+type OSThreadBound interface {
+	NeedsOSThread() bool
+}

@@ -137,9 +137,10 @@ func (as *addressSpace) start(memfd *os.File) error {
 	}{
 		{unix.SYS_MUNMAP, [6]uintptr{0, stubAddr}},
 		{unix.SYS_MUNMAP, [6]uintptr{stubAddr + hostarch.PageSize, topOfUserSpace - (stubAddr + hostarch.PageSize)}},
-		{unix.SYS_CLOSE, [6]uintptr{0}},
-		{unix.SYS_CLOSE, [6]uintptr{1}},
-		{unix.SYS_CLOSE, [6]uintptr{2}},
+		// Keep only fd 3, the memory file: 0-2, and any fd the sentry
+		// opened without O_CLOEXEC, must not reach the guest's process.
+		{unix.SYS_CLOSE_RANGE, [6]uintptr{0, stubFD - 1, 0}},
+		{unix.SYS_CLOSE_RANGE, [6]uintptr{stubFD + 1, ^uintptr(0) >> 32, 0}},
 	}
 	for _, s := range steps {
 		if _, err := as.inject(s.nr, s.args); err != nil {

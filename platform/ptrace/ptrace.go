@@ -58,3 +58,7 @@ func (p *Platform) NewAddressSpace() (platform.AddressSpace, error) {
 func (p *Platform) NewContext() platform.Context {
 	return &context{}
 }
+
+// NeedsOSThread implements platform.OSThreadBound: ptrace requests only
+// work from the thread that attached.
+func (p *Platform) NeedsOSThread() bool { return true }

@@ -384,6 +384,12 @@ func (as *addressSpace) newThread(i int, st *arch.State) (int, error) {
 		if err := setRegs(tid, &regs); err != nil {
 			return fail(os.NewSyscallError("ptrace(PTRACE_SETREGS)", err))
 		}
+		if st.FPValid {
+			// A forked child starts with its parent's FP state.
+			if err := setXState(tid, st.FP); err == nil {
+				st.FPValid = false
+			}
+		}
 		if err := ptraceRaw(unix.PTRACE_DETACH, tid, 0, 0); err != nil {
 			return fail(os.NewSyscallError("ptrace(PTRACE_DETACH)", err))
 		}

@@ -118,6 +118,9 @@ func (c *context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Ev
 			c.running, c.stubPID = c.tid, as.pid
 			c.mu.Unlock()
 			c.h.putRegs(&st.Regs)
+			if st.FPValid {
+				c.pushFP(st)
+			}
 			now := rdtsc()
 			c.stubSpin = adaptSpin(c.stubSpin, now-c.h.EvTSC, c.p.stubSpinTicks)
 			c.h.Spin = c.stubSpin

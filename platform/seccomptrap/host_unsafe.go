@@ -83,3 +83,17 @@ func futexWake(addr *uint32) {
 	// SAFETY: as for futexWait; FUTEX_WAKE does not block.
 	unix.RawSyscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexOpWake, 1, 0, 0, 0)
 }
+
+// ntX86XState is the regset of the full xsave area (<linux/elf.h>).
+const ntX86XState = 0x202
+
+// setXState loads an xsave image into traced thread tid.
+func setXState(tid int, state []byte) error {
+	if len(state) == 0 {
+		return nil
+	}
+	iov := unix.Iovec{Base: &state[0], Len: uint64(len(state))}
+	// SAFETY: iov points at state, which outlives the call; the kernel
+	// only reads iov.Len bytes from it.
+	return ptraceRaw(unix.PTRACE_SETREGSET, tid, ntX86XState, uintptr(unsafe.Pointer(&iov)))
+}

@@ -12,11 +12,13 @@ import (
 // run is the task goroutine: it delivers signals, switches into the guest
 // and handles each event until the task exits (DESIGN.md principle 4).
 func (t *Task) run() {
-	// ptrace requests must come from the thread that attached, so the task
-	// goroutine keeps its OS thread for life. It never unlocks: Go then
-	// retires the thread when the goroutine ends, after Release has let go
-	// of the stub thread it traced.
-	runtime.LockOSThread()
+	// On ptrace, requests must come from the thread that attached, so the
+	// task goroutine keeps its OS thread for life. It never unlocks: Go
+	// then retires the thread when the goroutine ends, after Release has
+	// let go of the stub thread it traced.
+	if b, ok := t.k.Platform.(platform.OSThreadBound); ok && b.NeedsOSThread() {
+		runtime.LockOSThread()
+	}
 	for {
 		t.handleSignals()
 		if t.exiting {
