@@ -46,6 +46,7 @@ lint:
 ## bench: micro-benchmarks natively and in the sandbox, side by side
 bench: build
 	bash bench/run.sh ./$(BIN)
+	bash bench/platforms.sh ./$(BIN)
 
 clean:
 	rm -rf bin bench/out

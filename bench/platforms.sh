@@ -1,0 +1,86 @@
+#!/bin/bash
+# The platforms side by side: each benchmark natively, on ptrace and on
+# seccomptrap, in one run, so that the ratios compare like with like on a
+# noisy machine.
+#
+#   bench/platforms.sh [RUNSC_LITE]     (default: bin/runsc-lite)
+#
+# Environment: REPS (runs per benchmark, median reported; default 5),
+# STARTUPS (runs of the start-up benchmark; default 20).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+runsc=$(realpath "${1:-$here/../bin/runsc-lite}")
+reps=${REPS:-5}
+startups=${STARTUPS:-20}
+out=$here/out
+[ -x "$runsc" ] || { echo "bench: $runsc not found; run 'make build' first" >&2; exit 1; }
+
+mkdir -p "$out"
+for name in getppid openread pipe_pingpong forkexec btrue; do
+	gcc -O2 -static -Wall -o "$out/$name" "$here/src/$name.c"
+done
+export BENCH_DIR=/tmp BENCH_TRUE=$out/btrue
+
+median() { sort -g | awk '{v[NR]=$1} END {if (NR==0) exit 1; if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
+
+# measure BIN OPS [PREFIX...]: median value over $reps runs, or FAIL.
+measure() {
+	local bin=$1 ops=$2 vals="" line
+	shift 2
+	for ((i = 0; i < reps; i++)); do
+		if ! line=$(BENCH_OPS=$ops "$@" "$bin" </dev/null 2>/dev/null | grep -E '^[A-Za-z_]+: [0-9.]+ '); then
+			echo FAIL
+			return
+		fi
+		vals="$vals $(echo "$line" | awk '{print $2}')"
+	done
+	printf '%s\n' $vals | median
+}
+
+# startup CMD...: median wall time of one run in ms (bash's clock).
+startup() {
+	local vals="" t0 t1
+	for ((i = 0; i < startups; i++)); do
+		t0=$EPOCHREALTIME
+		"$@" >/dev/null 2>&1 </dev/null || { echo FAIL; return; }
+		t1=$EPOCHREALTIME
+		vals="$vals $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", (b - a) * 1000}')"
+	done
+	printf '%s\n' $vals | median
+}
+
+ratio() {
+	case "$1$2" in *FAIL*) echo "-" ;; *) awk -v n="$1" -v s="$2" 'BEGIN {if (n > 0) printf "%.1fx", s / n; else print "-"}' ;; esac
+}
+
+printf '# runsc-lite %s, %d CPUs, median of %d (start-up: %d)\n' "$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo '?')" "$(nproc)" "$reps" "$startups"
+printf '%-18s %10s %12s %7s %12s %7s  %s\n' benchmark native ptrace ratio seccomptrap ratio unit
+row() {
+	local label=$1 unit=$2 n p s
+	shift 2
+	n=$("$@" native)
+	p=$("$@" ptrace)
+	s=$("$@" seccomptrap)
+	printf '%-18s %10s %12s %7s %12s %7s  %s\n' "$label" "$n" "$p" "$(ratio "$n" "$p")" "$s" "$(ratio "$n" "$s")" "$unit"
+}
+# bench NAME OPS SANDBOX_OPS WHERE: one benchmark on one side. The sandbox
+# runs fewer ops so that a slow platform still finishes quickly.
+bench() {
+	local name=$1 ops=$2 sops=$3 where=$4
+	case $where in
+	native) measure "$out/$name" "$ops" ;;
+	*) measure "$out/$name" "$sops" "$runsc" do --platform="$where" -- ;;
+	esac
+}
+boot() {
+	case $1 in
+	native) startup "$out/btrue" ;;
+	*) startup "$runsc" do --platform="$1" -- /bin/true ;;
+	esac
+}
+row getppid ns/op bench getppid 2000000 100000
+row open+read+close ns/op bench openread 200000 20000
+row pipe-pingpong ns/op bench pipe_pingpong 50000 5000
+row fork+exec+wait us/op bench forkexec 2000 100
+row "start-up true" ms boot
