@@ -40,6 +40,10 @@ type Kernel struct {
 	// so each is logged once.
 	unimplemented sync.Map
 
+	// pool keeps started address spaces ready, made on first use.
+	poolOnce sync.Once
+	pool     *asPool
+
 	// futex holds futex wait queues, made on first use.
 	futexOnce sync.Once
 	futex     *futexManager

@@ -87,7 +87,7 @@ func (t *Task) Clone(o CloneOptions) (ThreadID, error) {
 		t.mm.IncUsers()
 		childMM = t.mm
 	} else {
-		as, err := k.Platform.NewAddressSpace()
+		as, err := k.newAddressSpace()
 		if err != nil {
 			k.Log.Warn("clone: create address space", "err", err)
 			return 0, errno.ENOMEM

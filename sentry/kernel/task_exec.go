@@ -13,7 +13,7 @@ import (
 // is returned. On success, the caller must return ErrNoSyscallReturn: the
 // registers are the new image's.
 func (t *Task) Execve(filename string, argv, envv []string) error {
-	as, err := t.k.Platform.NewAddressSpace()
+	as, err := t.k.newAddressSpace()
 	if err != nil {
 		t.k.Log.Warn("execve: create address space", "err", err)
 		return errno.ENOMEM

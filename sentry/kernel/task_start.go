@@ -50,7 +50,7 @@ func (k *Kernel) CreateProcess(args CreateProcessArgs) (*ThreadGroup, error) {
 	k.tasks[tid] = t
 	k.mu.Unlock()
 
-	as, err := k.Platform.NewAddressSpace()
+	as, err := k.newAddressSpace()
 	if err != nil {
 		k.forget(t)
 		return nil, fmt.Errorf("create address space: %w", err)
