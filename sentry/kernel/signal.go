@@ -389,13 +389,22 @@ func (t *Task) Interrupt() {
 // interruptedLocked reports whether t has something to do other than
 // continue its syscall: an unblocked signal, or an exit.
 func (t *Task) interruptedLocked() bool {
-	if t.tg.exiting && t.tg.execer != t {
+	if t.mustExitLocked() {
 		return true
 	}
 	if t.tg.stopped {
 		return true
 	}
 	return (t.pending.set|t.tg.pending.set)&^t.sigMask != 0
+}
+
+// mustExitLocked reports whether t must leave its run loop: its process is
+// being killed, or another of its threads is in execve and de-threading.
+//
+// Preconditions: k.mu is held.
+func (t *Task) mustExitLocked() bool {
+	tg := t.tg
+	return tg.exiting || (tg.execer != nil && tg.execer != t)
 }
 
 // ForceSignal delivers a synchronous signal (a fault) that the task can't
@@ -450,7 +459,7 @@ func (t *Task) handleSignals() {
 	for {
 		k.mu.Lock()
 		tg := t.tg
-		if tg.exiting && tg.execer != t {
+		if t.mustExitLocked() {
 			status := tg.groupStatus
 			k.mu.Unlock()
 			t.exiting, t.exitStatus = true, status
