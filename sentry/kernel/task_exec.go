@@ -123,3 +123,19 @@ func (t *Task) RobustList() uintptr { return t.robustList }
 
 // String formats t for logs.
 func (t *Task) String() string { return fmt.Sprintf("task %d", t.tid) }
+
+// Unshare implements unshare(2) for the resources a task can stop sharing
+// with its threads: the fd table and the filesystem context.
+func (t *Task) Unshare(files, fs bool) {
+	if files {
+		n := t.fdTable.Fork()
+		t.fdTable.DecUsers()
+		t.fdTable = n
+	}
+	if fs {
+		t.fsContext = t.fsContext.Fork()
+	}
+}
+
+// RobustListHead returns set_robust_list's head for get_robust_list.
+func (t *Task) RobustListHead() uintptr { return t.robustList }

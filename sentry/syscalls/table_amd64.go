@@ -28,6 +28,7 @@ var families = []map[uintptr]kernel.Syscall{
 	schedSyscalls,
 	credSyscalls,
 	mountSyscalls,
+	miscSyscalls,
 }
 
 // Table builds the syscall table. It panics if two families claim a number
