@@ -28,6 +28,42 @@ type addressSpace struct {
 
 	// releaseOnce guards Release.
 	releaseOnce sync.Once
+
+	// ownersMu protects owners.
+	ownersMu sync.Mutex
+	// owners maps the host tid of each tracer thread with a stub thread in
+	// this address space to that stub thread. A task goroutine that maps
+	// memory while its own stub thread is stopped injects the mmap through
+	// that thread, saving two goroutine handoffs with the injector.
+	owners map[int]int
+}
+
+// registerOwner records that the calling thread traces stub thread tid.
+func (as *addressSpace) registerOwner(tid int) {
+	as.ownersMu.Lock()
+	defer as.ownersMu.Unlock()
+	if as.owners == nil {
+		as.owners = map[int]int{}
+	}
+	as.owners[unix.Gettid()] = tid
+}
+
+// unregisterOwner forgets the calling thread's stub thread.
+func (as *addressSpace) unregisterOwner() {
+	as.ownersMu.Lock()
+	defer as.ownersMu.Unlock()
+	delete(as.owners, unix.Gettid())
+}
+
+// ownStubThread returns the stopped stub thread the calling thread traces
+// in this address space, if any. Task goroutines on ptrace are locked to
+// their threads, and a thread's stub thread is stopped whenever the thread
+// runs sentry code, so the result is safe to inject into.
+func (as *addressSpace) ownStubThread() (int, bool) {
+	as.ownersMu.Lock()
+	defer as.ownersMu.Unlock()
+	tid, ok := as.owners[unix.Gettid()]
+	return tid, ok
 }
 
 var stubImage struct {
@@ -184,8 +220,15 @@ func (as *addressSpace) installFilter() error {
 // inject runs one syscall in the stub's main thread and returns its result.
 // It runs on the injector thread.
 func (as *addressSpace) inject(nr uintptr, args [6]uintptr) (uintptr, error) {
+	return injectInto(as.pid, nr, args)
+}
+
+// injectInto runs one syscall in stopped stub thread tid, which the
+// calling thread traces, and returns its result. The thread's registers
+// are not restored: the next Switch loads the task's own.
+func injectInto(tid int, nr uintptr, args [6]uintptr) (uintptr, error) {
 	var regs linux.PtraceRegs
-	if err := getRegs(as.pid, &regs); err != nil {
+	if err := getRegs(tid, &regs); err != nil {
 		return 0, os.NewSyscallError("ptrace(PTRACE_GETREGS)", err)
 	}
 	regs.Rip = stubSyscall
@@ -195,14 +238,14 @@ func (as *addressSpace) inject(nr uintptr, args [6]uintptr) (uintptr, error) {
 	regs.Orig_rax = ^uint64(0)
 	regs.Rdi, regs.Rsi, regs.Rdx = uint64(args[0]), uint64(args[1]), uint64(args[2])
 	regs.R10, regs.R8, regs.R9 = uint64(args[3]), uint64(args[4]), uint64(args[5])
-	if err := setRegs(as.pid, &regs); err != nil {
+	if err := setRegs(tid, &regs); err != nil {
 		return 0, os.NewSyscallError("ptrace(PTRACE_SETREGS)", err)
 	}
-	if err := ptraceRaw(unix.PTRACE_CONT, as.pid, 0, 0); err != nil {
+	if err := ptraceRaw(unix.PTRACE_CONT, tid, 0, 0); err != nil {
 		return 0, os.NewSyscallError("ptrace(PTRACE_CONT)", err)
 	}
 	for {
-		ws, err := wait4(as.pid)
+		ws, err := wait4(tid)
 		if err != nil {
 			return 0, fmt.Errorf("wait for injected syscall %d: %w", nr, err)
 		}
@@ -213,11 +256,11 @@ func (as *addressSpace) inject(nr uintptr, args [6]uintptr) (uintptr, error) {
 			break
 		}
 		// Any other stop (a stray signal) is suppressed.
-		if err := ptraceRaw(unix.PTRACE_CONT, as.pid, 0, 0); err != nil {
+		if err := ptraceRaw(unix.PTRACE_CONT, tid, 0, 0); err != nil {
 			return 0, os.NewSyscallError("ptrace(PTRACE_CONT)", err)
 		}
 	}
-	if err := getRegs(as.pid, &regs); err != nil {
+	if err := getRegs(tid, &regs); err != nil {
 		return 0, os.NewSyscallError("ptrace(PTRACE_GETREGS)", err)
 	}
 	if int64(regs.Rax) < 0 && int64(regs.Rax) > -4096 {
@@ -235,17 +278,24 @@ func (as *addressSpace) do(f func() error) error {
 
 // MapFile implements platform.AddressSpace.
 func (as *addressSpace) MapFile(addr hostarch.Addr, off, n uint64, at hostarch.AccessType) error {
-	return as.do(func() error {
-		_, err := as.inject(unix.SYS_MMAP, [6]uintptr{uintptr(addr), uintptr(n), uintptr(at.Prot()),
-			unix.MAP_SHARED | unix.MAP_FIXED, stubFD, uintptr(off)})
-		return err
-	})
+	return as.injectAny(unix.SYS_MMAP, [6]uintptr{uintptr(addr), uintptr(n), uintptr(at.Prot()),
+		unix.MAP_SHARED | unix.MAP_FIXED, stubFD, uintptr(off)})
 }
 
 // Unmap implements platform.AddressSpace.
 func (as *addressSpace) Unmap(addr hostarch.Addr, n uint64) error {
+	return as.injectAny(unix.SYS_MUNMAP, [6]uintptr{uintptr(addr), uintptr(n)})
+}
+
+// injectAny runs a syscall in the stub: through the caller's own stopped
+// stub thread if it has one here, else through the injector.
+func (as *addressSpace) injectAny(nr uintptr, args [6]uintptr) error {
+	if tid, ok := as.ownStubThread(); ok {
+		_, err := injectInto(tid, nr, args)
+		return err
+	}
 	return as.do(func() error {
-		_, err := as.inject(unix.SYS_MUNMAP, [6]uintptr{uintptr(addr), uintptr(n)})
+		_, err := as.inject(nr, args)
 		return err
 	})
 }

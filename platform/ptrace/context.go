@@ -86,6 +86,7 @@ func (c *context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Ev
 			return platform.Event{}, c.died(err)
 		}
 		if ws.Exited() || ws.Signaled() {
+			c.as.unregisterOwner()
 			c.tid, c.as = 0, nil
 			return platform.Event{}, platform.ErrStubDied
 		}
@@ -160,6 +161,9 @@ func (c *context) died(err error) error {
 		// Reap it if it's a zombie we still trace.
 		wait4(c.tid)
 	}
+	if c.as != nil {
+		c.as.unregisterOwner()
+	}
 	c.tid, c.as = 0, nil
 	return platform.ErrStubDied
 }
@@ -181,6 +185,7 @@ func (c *context) adopt(as *addressSpace) error {
 		return err
 	}
 	pinTogether(tid)
+	as.registerOwner(tid)
 	c.as, c.tid = as, tid
 	return nil
 }
@@ -191,6 +196,7 @@ func (c *context) retire() {
 		return
 	}
 	tid := c.tid
+	c.as.unregisterOwner()
 	c.tid, c.as = 0, nil
 	if err := injectExit(tid); err != nil {
 		// Already dead: reap what's left.
