@@ -20,6 +20,10 @@ type SignalInfo struct {
 	Value   uint64
 	TimerID int32
 	Overrun int32
+	// Syscall and Arch are SIGSYS's (seccomp) fields; Addr is the call
+	// address then.
+	Syscall int32
+	Arch    uint32
 	// Raw holds a siginfo copied in from the guest (rt_sigqueueinfo),
 	// which is passed on unchanged.
 	Raw *[128]byte
@@ -50,6 +54,7 @@ const (
 	SEGV_ACCERR = 2
 	BUS_ADRERR  = 2
 	TRAP_BRKPT  = 1
+	SYS_SECCOMP = 1
 )
 
 // Marshal writes info in the kernel's layout.
@@ -65,6 +70,10 @@ func (si *SignalInfo) Marshal(b []byte) {
 	le.PutUint32(b[8:], uint32(si.Code))
 	// The union starts at offset 16.
 	switch {
+	case si.Signo == SIGSYS && si.Code == SYS_SECCOMP:
+		le.PutUint64(b[16:], si.Addr)
+		le.PutUint32(b[24:], uint32(si.Syscall))
+		le.PutUint32(b[28:], si.Arch)
 	case si.Signo == SIGCHLD && si.Code > 0:
 		le.PutUint32(b[16:], uint32(si.Pid))
 		le.PutUint32(b[20:], si.UID)

@@ -1,11 +1,14 @@
 package kernel
 
 import (
+	"sync/atomic"
+
 	"github.com/runsc-lite/runsc-lite/abi/linux/errno"
 	"github.com/runsc-lite/runsc-lite/platform"
 	"github.com/runsc-lite/runsc-lite/sentry/arch"
 	"github.com/runsc-lite/runsc-lite/sentry/auth"
 	"github.com/runsc-lite/runsc-lite/sentry/mm"
+	"github.com/runsc-lite/runsc-lite/sentry/seccomp"
 )
 
 // ThreadID is a thread or process id in the sandbox's pid namespace.
@@ -87,6 +90,12 @@ type Task struct {
 	exitStatus WaitStatus
 	// exited is set once the task has left the task set. Protected by k.mu.
 	exited bool
+
+	// seccomp is the task's seccomp filter stack (nil: none), read on every
+	// syscall; TSYNC may set it from another thread. seccompStrict is
+	// SECCOMP_MODE_STRICT.
+	seccomp       atomic.Pointer[seccomp.Filters]
+	seccompStrict atomic.Bool
 
 	// pdeathSignal is PR_SET_PDEATHSIG's signal. Protected by k.mu.
 	pdeathSignal int

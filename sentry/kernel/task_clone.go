@@ -181,6 +181,9 @@ func (t *Task) Clone(o CloneOptions) (ThreadID, error) {
 		tg.setExePath(t.tg.ExePath())
 		child.tg = tg
 	}
+	// Seccomp filters are inherited by threads and children alike.
+	child.seccomp.Store(t.seccomp.Load())
+	child.seccompStrict.Store(t.seccompStrict.Load())
 	child.tg.tasks[child] = struct{}{}
 	k.tasks[tid] = child
 	k.mu.Unlock()

@@ -25,6 +25,14 @@ func (t *Task) doSyscall() {
 	}
 	var rv uintptr
 	var err error
+	if f := t.seccomp.Load(); f != nil || t.seccompStrict.Load() {
+		if !t.seccompCheck(f, sysno, args) {
+			if table.Strace != nil {
+				table.Strace.Exit(t, sysno, args, cookie, t.st.Return(), nil)
+			}
+			return
+		}
+	}
 	switch {
 	case e == nil || e.Name == "":
 		t.logUnimplemented(sysno, "")

@@ -75,6 +75,8 @@ const (
 	prSetNoNewPrivs     = 38
 	prGetNoNewPrivs     = 39
 	prSetVMA            = 0x53564d41
+	prGetSeccomp        = 21
+	prSetSeccomp        = 22
 )
 
 // Prctl implements Linux syscall prctl(2).
@@ -169,6 +171,16 @@ func Prctl(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, 
 	case prSetVMA:
 		// Naming anonymous memory is cosmetic.
 		return 0, nil
+	case prGetSeccomp:
+		return uintptr(t.SeccompMode()), nil
+	case prSetSeccomp:
+		switch arg2.Uint64() {
+		case 1:
+			return 0, t.SetSeccompStrict()
+		case 2:
+			return 0, installFilter(t, args[2].Pointer(), 0)
+		}
+		return 0, errno.EINVAL
 	}
 	return 0, errno.EINVAL
 }

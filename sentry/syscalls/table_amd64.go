@@ -29,6 +29,7 @@ var families = []map[uintptr]kernel.Syscall{
 	credSyscalls,
 	mountSyscalls,
 	miscSyscalls,
+	seccompSyscalls,
 }
 
 // Table builds the syscall table. It panics if two families claim a number
