@@ -97,6 +97,10 @@ type Task struct {
 	seccomp       atomic.Pointer[seccomp.Filters]
 	seccompStrict atomic.Bool
 
+	// blocked is set while the task sleeps in BlockUntil (procfs state S;
+	// otherwise it runs or is in the guest: R).
+	blocked atomic.Bool
+
 	// pdeathSignal is PR_SET_PDEATHSIG's signal. Protected by k.mu.
 	pdeathSignal int
 

@@ -20,6 +20,8 @@ func (t *Task) BlockUntil(ch <-chan struct{}, deadline time.Time, hasDeadline bo
 	if t.Interrupted() {
 		return errno.ERESTARTSYS
 	}
+	t.blocked.Store(true)
+	defer t.blocked.Store(false)
 	var timeout <-chan time.Time
 	if hasDeadline {
 		tm := time.NewTimer(time.Until(deadline))
@@ -65,3 +67,6 @@ func (t *Task) RunRestartBlock() (uintptr, error) {
 	}
 	return f(t)
 }
+
+// Blocked reports whether t sleeps in the sentry (procfs state S).
+func (t *Task) Blocked() bool { return t.blocked.Load() }
