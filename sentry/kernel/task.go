@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"sync/atomic"
+	"time"
 
 	"github.com/runsc-lite/runsc-lite/abi/linux/errno"
 	"github.com/runsc-lite/runsc-lite/platform"
@@ -97,6 +98,9 @@ type Task struct {
 	seccomp       atomic.Pointer[seccomp.Filters]
 	seccompStrict atomic.Bool
 
+	// start is when the task was created. Immutable.
+	start time.Time
+
 	// blocked is set while the task sleeps in BlockUntil (procfs state S;
 	// otherwise it runs or is in the guest: R).
 	blocked atomic.Bool
@@ -164,3 +168,6 @@ func (t *Task) ParentDeathSignal() int {
 	defer t.k.mu.Unlock()
 	return t.pdeathSignal
 }
+
+// StartTime returns when t was created (procfs's starttime).
+func (t *Task) StartTime() time.Time { return t.start }

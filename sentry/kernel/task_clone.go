@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"encoding/binary"
+	"time"
 
 	"github.com/runsc-lite/runsc-lite/abi/linux"
 	"github.com/runsc-lite/runsc-lite/abi/linux/errno"
@@ -118,6 +119,7 @@ func (t *Task) Clone(o CloneOptions) (ThreadID, error) {
 		creds:       t.creds,
 		name:        t.name,
 		interruptCh: make(chan struct{}, 1),
+		start:       time.Now(),
 	}
 	if f&CLONE_FILES != 0 {
 		t.fdTable.IncUsers()

@@ -3,6 +3,7 @@ package kernel
 import (
 	"crypto/rand"
 	"fmt"
+	"time"
 
 	"github.com/runsc-lite/runsc-lite/fs/vfs"
 	"github.com/runsc-lite/runsc-lite/sentry/arch"
@@ -44,6 +45,7 @@ func (k *Kernel) CreateProcess(args CreateProcessArgs) (*ThreadGroup, error) {
 		creds:       args.Credentials,
 		interruptCh: make(chan struct{}, 1),
 		pc:          k.Platform.NewContext(),
+		start:       time.Now(),
 	}
 	tg.leader = t
 	tg.tasks[t] = struct{}{}
