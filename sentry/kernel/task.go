@@ -98,6 +98,12 @@ type Task struct {
 	seccomp       atomic.Pointer[seccomp.Filters]
 	seccompStrict atomic.Bool
 
+	// utime and stime are the task's CPU time in nanoseconds: time in the
+	// guest, and time in the sentry serving it (sleeps excluded; slept
+	// counts those). Written by the task goroutine, read by anyone.
+	utime, stime atomic.Int64
+	slept        int64
+
 	// start is when the task was created. Immutable.
 	start time.Time
 

@@ -21,7 +21,11 @@ func (t *Task) BlockUntil(ch <-chan struct{}, deadline time.Time, hasDeadline bo
 		return errno.ERESTARTSYS
 	}
 	t.blocked.Store(true)
-	defer t.blocked.Store(false)
+	start := time.Now()
+	defer func() {
+		t.blocked.Store(false)
+		t.slept += int64(time.Since(start))
+	}()
 	var timeout <-chan time.Time
 	if hasDeadline {
 		tm := time.NewTimer(time.Until(deadline))
@@ -70,3 +74,10 @@ func (t *Task) RunRestartBlock() (uintptr, error) {
 
 // Blocked reports whether t sleeps in the sentry (procfs state S).
 func (t *Task) Blocked() bool { return t.blocked.Load() }
+
+// sleptTake returns and clears the time slept since the last call.
+func (t *Task) sleptTake() int64 {
+	d := t.slept
+	t.slept = 0
+	return d
+}

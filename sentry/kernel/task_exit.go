@@ -38,6 +38,9 @@ func (t *Task) exit() {
 	defer k.mu.Unlock()
 	delete(tg.tasks, t)
 	t.exited = true
+	u, s := t.CPUTime()
+	tg.exitedUser += u
+	tg.exitedSys += s
 	if t.tid != tg.pid {
 		// A thread's id is free at once; the leader's stays with the
 		// process until it is reaped.
@@ -171,6 +174,9 @@ func (tg *ThreadGroup) reapLocked() {
 	tg.reaped = true
 	if tg.parent != nil {
 		delete(tg.parent.children, tg)
+		// A reaped child's time, and its own children's, go to the parent.
+		tg.parent.childUser += tg.exitedUser + tg.childUser
+		tg.parent.childSys += tg.exitedSys + tg.childSys
 	}
 	delete(k.threadGroups, tg.pid)
 	delete(k.tasks, tg.pid)

@@ -3,6 +3,7 @@ package kernel
 import (
 	"errors"
 	"runtime"
+	"time"
 
 	"github.com/runsc-lite/runsc-lite/abi/linux"
 	"github.com/runsc-lite/runsc-lite/platform"
@@ -24,7 +25,10 @@ func (t *Task) run() {
 		if t.exiting {
 			break
 		}
+		t0 := time.Now()
 		ev, err := t.pc.Switch(t.mm.AddressSpace(), &t.st)
+		t1 := time.Now()
+		t.utime.Add(int64(t1.Sub(t0)))
 		if err != nil {
 			if !errors.Is(err, platform.ErrStubDied) {
 				t.k.Log.Warn("switch failed", "tid", t.tid, "err", err)
@@ -36,6 +40,8 @@ func (t *Task) run() {
 		switch ev.Kind {
 		case platform.EventSyscall:
 			t.doSyscall()
+			// Time in the sentry, minus sleeps, is the task's system time.
+			t.stime.Add(int64(time.Since(t1)) - t.sleptTake())
 		case platform.EventFault:
 			t.handleFault(ev)
 		case platform.EventInterrupted:

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"sync"
+	"time"
 
 	"github.com/runsc-lite/runsc-lite/abi/linux"
 	"github.com/runsc-lite/runsc-lite/fs/vfs"
@@ -97,6 +98,10 @@ type ThreadGroup struct {
 	// childEvents is closed (and replaced) whenever a child changes state,
 	// waking wait(2) callers.
 	childEvents chan struct{}
+	// exitedUser/Sys are the CPU time of threads that exited;
+	// childUser/Sys that of reaped children (wait(2) adds them).
+	exitedUser, exitedSys time.Duration
+	childUser, childSys   time.Duration
 	// pgrp is the process group.
 	pgrp *ProcessGroup
 	// subreaper is PR_SET_CHILD_SUBREAPER.

@@ -13,8 +13,8 @@ import (
 
 // schedSyscalls are prctl, scheduling and accounting.
 var schedSyscalls = map[uintptr]kernel.Syscall{
-	98:  {Name: "getrusage", Fn: Getrusage, Support: kernel.SupportPartial, Note: "CPU times are not accounted yet and read as zero."},
-	100: {Name: "times", Fn: Times, Support: kernel.SupportPartial, Note: "CPU times are not accounted yet and read as zero."},
+	98:  {Name: "getrusage", Fn: Getrusage, Support: kernel.SupportPartial, Note: "CPU times only; memory and I/O counters are zero."},
+	100: {Name: "times", Fn: Times, Support: kernel.SupportFull},
 	140: {Name: "getpriority", Fn: Getpriority, Support: kernel.SupportPartial, Note: "Every process has nice 0."},
 	141: {Name: "setpriority", Fn: Setpriority, Support: kernel.SupportPartial, Note: "Accepted and ignored."},
 	142: {Name: "sched_setparam", Fn: SchedSetparam, Support: kernel.SupportPartial, Note: "Only SCHED_OTHER's priority 0."},
@@ -33,14 +33,28 @@ var schedSyscalls = map[uintptr]kernel.Syscall{
 func Getrusage(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
 	who, addr := args[0].Int(), args[1].Pointer()
 	const rusageSelf, rusageChildren, rusageThread = 0, -1, 1
-	if who != rusageSelf && who != rusageChildren && who != rusageThread {
+	var u, s time.Duration
+	switch who {
+	case rusageSelf:
+		u, s = t.ThreadGroup().CPUTime()
+	case rusageChildren:
+		u, s = t.ThreadGroup().ChildrenCPUTime()
+	case rusageThread:
+		u, s = t.CPUTime()
+	default:
 		return 0, errno.EINVAL
 	}
-	if _, err := t.CopyOutBytes(addr, make([]byte, rusageSize)); err != nil {
+	b := make([]byte, rusageSize)
+	putTimeval(b[0:], u)
+	putTimeval(b[16:], s)
+	if _, err := t.CopyOutBytes(addr, b); err != nil {
 		return 0, errno.EFAULT
 	}
 	return 0, nil
 }
+
+// ticks converts a duration to clock ticks (USER_HZ).
+func ticks(d time.Duration) uint64 { return uint64(d / (time.Second / clockTicks)) }
 
 // clockTicks is sysconf(_SC_CLK_TCK), USER_HZ.
 const clockTicks = 100
@@ -48,7 +62,13 @@ const clockTicks = 100
 // Times implements Linux syscall times(2).
 func Times(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
 	if addr := args[0].Pointer(); addr != 0 {
-		if _, err := t.CopyOutBytes(addr, make([]byte, 32)); err != nil {
+		u, s := t.ThreadGroup().CPUTime()
+		cu, cs := t.ThreadGroup().ChildrenCPUTime()
+		var b [32]byte
+		for i, d := range []time.Duration{u, s, cu, cs} {
+			binary.LittleEndian.PutUint64(b[8*i:], ticks(d))
+		}
+		if _, err := t.CopyOutBytes(addr, b[:]); err != nil {
 			return 0, errno.EFAULT
 		}
 	}

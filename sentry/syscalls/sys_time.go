@@ -2,7 +2,6 @@ package syscalls
 
 import (
 	"encoding/binary"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -17,7 +16,7 @@ import (
 var timeSyscalls = map[uintptr]kernel.Syscall{
 	96:  {Name: "gettimeofday", Fn: Gettimeofday, Support: kernel.SupportFull},
 	201: {Name: "time", Fn: Time, Support: kernel.SupportFull},
-	228: {Name: "clock_gettime", Fn: ClockGettime, Support: kernel.SupportPartial, Note: "CPU-time clocks report the sandbox's elapsed time, not CPU time."},
+	228: {Name: "clock_gettime", Fn: ClockGettime, Support: kernel.SupportFull},
 	229: {Name: "clock_getres", Fn: ClockGetres, Support: kernel.SupportFull},
 }
 
@@ -37,11 +36,12 @@ func now(t *kernel.Task, id int32) (linux.Timespec, error) {
 		hostID = unix.CLOCK_MONOTONIC_RAW
 	case linux.CLOCK_BOOTTIME, linux.CLOCK_BOOTTIME_ALARM:
 		hostID = unix.CLOCK_BOOTTIME
-	case linux.CLOCK_PROCESS_CPUTIME_ID, linux.CLOCK_THREAD_CPUTIME_ID:
-		// sandbox-divergence: CPU time is not accounted per task yet; the
-		// time since the sandbox started is a monotonic upper bound.
-		d := t.Kernel().Uptime()
-		return linux.Timespec{Sec: int64(d / time.Second), Nsec: int64(d % time.Second)}, nil
+	case linux.CLOCK_PROCESS_CPUTIME_ID:
+		u, s := t.ThreadGroup().CPUTime()
+		return durationTimespec(u + s), nil
+	case linux.CLOCK_THREAD_CPUTIME_ID:
+		u, s := t.CPUTime()
+		return durationTimespec(u + s), nil
 	default:
 		// Dynamic (fd- or pid-based) clocks are negative ids: not offered.
 		return linux.Timespec{}, errno.EINVAL
