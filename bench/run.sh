@@ -25,7 +25,7 @@ out=$here/out
 command -v gcc >/dev/null || { echo "bench: gcc is required (apt-get install gcc libc6-dev)" >&2; exit 1; }
 
 mkdir -p "$out"
-for name in getppid openread stat btrue; do
+for name in getppid openread stat btrue seqio; do
 	gcc -O2 -static -Wall -o "$out/$name" "$here/src/$name.c"
 done
 
@@ -93,6 +93,19 @@ for spec in "getppid getppid 100000" "open+read+close openread 20000" "stat stat
 	n=$(measure "$out/$2" "$3")
 	s=$(measure "$out/$2" "$3" "${sandbox[@]}")
 	row "$1" "$(fmt "$n")" "$(fmt "$s")" "$(ratio "$n" "$s")" ns/op
+done
+# Issue 4: 64 MiB sequential write and read on the sandbox's tmpfs (its
+# /tmp overlay; natively the host /tmp) and on a --volume bind mount of a
+# host directory (natively that directory itself).
+vol=$(mktemp -d)
+trap 'rm -rf "$vol"' EXIT
+for mode in write read; do
+	n=$(measure "$out/seqio" 1 env BENCH_MODE=$mode)
+	s=$(measure "$out/seqio" 1 env BENCH_MODE=$mode "${sandbox[@]}")
+	row "seq $mode 64M tmpfs" "$(fmt "$n")" "$(fmt "$s")" "$(ratio "$s" "$n")" "MiB/s (ratio native/sandbox)"
+	n=$(measure "$out/seqio" 1 env BENCH_MODE=$mode BENCH_DIR="$vol")
+	s=$(measure "$out/seqio" 1 env BENCH_MODE=$mode BENCH_DIR=/vol "$runsc" do --platform="$platform" --volume "$vol:/vol" --)
+	row "seq $mode 64M volume" "$(fmt "$n")" "$(fmt "$s")" "$(ratio "$s" "$n")" "MiB/s (ratio native/sandbox)"
 done
 n=$(startup "$out/btrue")
 s=$(startup "${sandbox[@]}" "$out/btrue")

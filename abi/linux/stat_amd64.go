@@ -229,3 +229,10 @@ const (
 	ST_NOSUID = 0x0002
 	ST_NODEV  = 0x0004
 )
+
+// DevMajor and DevMinor decode the 32-bit device number of mknod(2) as
+// the kernel's new_decode_dev does.
+func DevMajor(dev uint32) uint32 { return (dev & 0xfff00) >> 8 }
+
+// DevMinor: see DevMajor.
+func DevMinor(dev uint32) uint32 { return dev&0xff | (dev>>12)&0xfff00 }

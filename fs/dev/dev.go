@@ -73,6 +73,54 @@ func (f *memFD) Write(_ vfs.Context, src []byte, _ int64) (int, error) {
 	return len(src), nil
 }
 
+// TTYContext is implemented by contexts that may have a controlling
+// terminal (a task).
+type TTYContext interface {
+	// ControllingTTY returns the caller's controlling terminal, with a
+	// reference for the caller, or ENXIO.
+	ControllingTTY() (*vfs.FileDescription, error)
+}
+
+// ttyDevice is /dev/tty (TTYAUX_MAJOR 5, minor 0): opening it opens the
+// caller's controlling terminal.
+type ttyDevice struct{}
+
+// Open implements tmpfs.Device. The new file shares the terminal's open
+// file description's state, which for a terminal is only its flags.
+func (ttyDevice) Open(ctx vfs.Context, flags uint32) (vfs.FileDescriptionImpl, error) {
+	tc, ok := ctx.(TTYContext)
+	if !ok {
+		return nil, errno.ENXIO
+	}
+	f, err := tc.ControllingTTY()
+	if err != nil {
+		return nil, err
+	}
+	return &ttyFD{FileDescriptionImpl: f.Impl(), f: f}, nil
+}
+
+// ttyFD is an open /dev/tty: the controlling terminal's implementation,
+// kept alive by a reference to its file.
+type ttyFD struct {
+	vfs.FileDescriptionImpl
+	f *vfs.FileDescription
+}
+
+// Release implements vfs.FileDescriptionImpl.
+func (t *ttyFD) Release() { t.f.DecRef() }
+
+// IsTTY reports that the file is a terminal.
+func (t *ttyFD) IsTTY() bool { return true }
+
+// EventRegister implements vfs.Waitable, as the terminal does.
+func (t *ttyFD) EventRegister(w *vfs.Waiter) { t.f.EventRegister(w) }
+
+// EventUnregister implements vfs.Waitable.
+func (t *ttyFD) EventUnregister(w *vfs.Waiter) { t.f.EventUnregister(w) }
+
+// Stream implements vfs.StreamImpl: a terminal has no offset.
+func (t *ttyFD) Stream() bool { return true }
+
 // New returns a populated devfs and its root directory.
 func New(ctx vfs.Context) (*tmpfs.Filesystem, vfs.DirInode, error) {
 	fs, root := tmpfs.New(tmpfs.Options{Name: "devtmpfs"}, 0o755, 0, 0)
@@ -80,6 +128,9 @@ func New(ctx vfs.Context) (*tmpfs.Filesystem, vfs.DirInode, error) {
 		if _, err := root.NewDevice(ctx, name, linux.S_IFCHR|0o666, memDevMajor, d.minor, d); err != nil {
 			return nil, nil, err
 		}
+	}
+	if _, err := root.NewDevice(ctx, "tty", linux.S_IFCHR|0o666, 5, 0, ttyDevice{}); err != nil {
+		return nil, nil, err
 	}
 	for name, target := range map[string]string{
 		"fd":     "/proc/self/fd",

@@ -76,3 +76,58 @@ func TestDevices(t *testing.T) {
 		t.Errorf("shm mode %o %v", st.Mode, err)
 	}
 }
+
+// ttyCtx is a context with a controlling terminal, here a plain file.
+type ttyCtx struct {
+	testCtx
+	tty *vfs.FileDescription
+}
+
+func (c ttyCtx) ControllingTTY() (*vfs.FileDescription, error) {
+	if c.tty == nil {
+		return nil, errno.ENXIO
+	}
+	c.tty.IncRef()
+	return c.tty, nil
+}
+
+func TestDevTTY(t *testing.T) {
+	ctx := vfs.RootContext()
+	fs, root, err := dev.New(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := vfs.New()
+	v.SetRoot(v.NewMount(v.NewFilesystem(fs), root, vfs.MountOptions{}))
+	r := v.Root()
+	pop := &vfs.PathOperation{Root: r, Start: r, Path: "/tty"}
+	user := testCtx{auth.NewCredentials(1000, 1000)}
+	for _, c := range []vfs.Context{user, ttyCtx{testCtx: user}} {
+		if _, err := v.OpenAt(c, pop, vfs.OpenOptions{Flags: linux.O_RDWR}); err != errno.ENXIO {
+			t.Errorf("open /dev/tty with no controlling terminal: %v, want ENXIO", err)
+		}
+	}
+	// O_CREAT must not replace the device with a file.
+	if _, err := v.OpenAt(user, pop, vfs.OpenOptions{Flags: linux.O_WRONLY | linux.O_CREAT | linux.O_APPEND}); err != errno.ENXIO {
+		t.Errorf("open /dev/tty O_CREAT: %v, want ENXIO", err)
+	}
+	term, err := v.OpenAt(user, &vfs.PathOperation{Root: r, Start: r, Path: "/null"}, vfs.OpenOptions{Flags: linux.O_RDWR})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := v.OpenAt(ttyCtx{user, term}, pop, vfs.OpenOptions{Flags: linux.O_RDWR})
+	if err != nil {
+		t.Fatalf("open /dev/tty: %v", err)
+	}
+	if !f.IsStream() {
+		t.Error("/dev/tty is seekable")
+	}
+	if term.Refs() != 2 {
+		t.Errorf("terminal refs %d with /dev/tty open, want 2", term.Refs())
+	}
+	f.DecRef()
+	if term.Refs() != 1 {
+		t.Errorf("terminal refs %d after closing /dev/tty, want 1", term.Refs())
+	}
+	term.DecRef()
+}

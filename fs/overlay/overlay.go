@@ -499,6 +499,17 @@ func (i *inode) Symlink(ctx vfs.Context, name, target string) (vfs.Inode, error)
 	return i.create(ctx, name, func(d vfs.DirInode) (vfs.Inode, error) { return d.Symlink(ctx, name, target) })
 }
 
+// Mknod implements vfs.MknodInode: the node lives in the upper layer.
+func (i *inode) Mknod(ctx vfs.Context, name string, mode linux.FileMode, dev uint32) (vfs.Inode, error) {
+	return i.create(ctx, name, func(d vfs.DirInode) (vfs.Inode, error) {
+		m, ok := d.(vfs.MknodInode)
+		if !ok {
+			return nil, errno.EPERM
+		}
+		return m.Mknod(ctx, name, mode, dev)
+	})
+}
+
 // Link implements vfs.DirInode.Link: both names then refer to the same
 // overlay inode and its upper copy.
 func (i *inode) Link(ctx vfs.Context, name string, target vfs.Inode) error {

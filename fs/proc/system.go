@@ -136,6 +136,8 @@ func (fs *Filesystem) sysDir(k Kernel, next func(linux.FileMode) base) vfs.Inode
 		"fs": dir(map[string]vfs.Inode{
 			"nr_open":  fixed("1048576"),
 			"file-max": fixed("9223372036854775807"),
+			// fs/pipe's MaxSize, the limit of F_SETPIPE_SZ.
+			"pipe-max-size": fixed("1048576"),
 		}),
 	})
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/runsc-lite/runsc-lite/fs/proc"
 	"github.com/runsc-lite/runsc-lite/fs/tmpfs"
 	"github.com/runsc-lite/runsc-lite/fs/vfs"
+	"github.com/runsc-lite/runsc-lite/sentry/memfile"
 )
 
 // Volume is a host directory bind-mounted into the sandbox (--volume).
@@ -61,6 +62,28 @@ func ParseVolume(spec string) (Volume, error) {
 // fails with a descriptive error if rootfsDir or a volume's host
 // directory does not exist or is not a directory.
 func Build(rootfsDir string, volumes ...Volume) (*vfs.VirtualFilesystem, vfs.VirtualDentry, error) {
+	return BuildWithOptions(Options{Dir: rootfsDir, Volumes: volumes})
+}
+
+// Options configure BuildWithOptions.
+type Options struct {
+	// Dir is the host directory under the overlay ("/" by default in do).
+	Dir string
+	// Volumes are bind-mounted in order.
+	Volumes []Volume
+	// MemoryFile, if set, holds the data of the overlay's upper layer and
+	// /dev/shm, so that their files can be mapped MAP_SHARED; without it
+	// the data is on the sentry's heap.
+	MemoryFile *memfile.MemoryFile
+	// OverlaySize bounds the bytes of file data the guest can write to
+	// the overlay's upper layer (ENOSPC beyond); zero is no limit.
+	// /dev/shm gets the same bound, separately.
+	OverlaySize uint64
+}
+
+// BuildWithOptions is Build with the choices of opts.
+func BuildWithOptions(opts Options) (*vfs.VirtualFilesystem, vfs.VirtualDentry, error) {
+	rootfsDir, volumes := opts.Dir, opts.Volumes
 	info, err := os.Stat(rootfsDir)
 	if err != nil {
 		return nil, vfs.VirtualDentry{}, fmt.Errorf("rootfs: %w", err)
@@ -72,7 +95,7 @@ func Build(rootfsDir string, volumes ...Volume) (*vfs.VirtualFilesystem, vfs.Vir
 	if err != nil {
 		return nil, vfs.VirtualDentry{}, fmt.Errorf("rootfs: %w", err)
 	}
-	v, root, err := build(lowerFS, lowerRoot)
+	v, root, err := build(lowerFS, lowerRoot, tmpfs.Options{MemoryFile: opts.MemoryFile, MaxBytes: opts.OverlaySize})
 	if err != nil {
 		lowerFS.Release()
 		return nil, vfs.VirtualDentry{}, fmt.Errorf("rootfs %q: %w", rootfsDir, err)
@@ -129,10 +152,10 @@ func mkdirAll(v *vfs.VirtualFilesystem, root vfs.VirtualDentry, p string) (vfs.V
 	return v.GetDentryAt(ctx, &vfs.PathOperation{Root: root, Start: root, Path: p, FollowFinalSymlink: true})
 }
 
-func build(lowerFS *hostfs.Filesystem, lowerRoot vfs.DirInode) (*vfs.VirtualFilesystem, vfs.VirtualDentry, error) {
+func build(lowerFS *hostfs.Filesystem, lowerRoot vfs.DirInode, topts tmpfs.Options) (*vfs.VirtualFilesystem, vfs.VirtualDentry, error) {
 	ctx := vfs.RootContext()
 	v := vfs.New()
-	upperFS, upperRoot := tmpfs.New(tmpfs.Options{}, 0o755, 0, 0)
+	upperFS, upperRoot := tmpfs.New(topts, 0o755, 0, 0)
 	ofs, oroot, err := overlay.New(ctx, upperFS, upperRoot, lowerRoot)
 	if err != nil {
 		return nil, vfs.VirtualDentry{}, err
@@ -144,7 +167,7 @@ func build(lowerFS *hostfs.Filesystem, lowerRoot vfs.DirInode) (*vfs.VirtualFile
 	if err != nil {
 		return nil, vfs.VirtualDentry{}, err
 	}
-	shmFS, shmRoot := tmpfs.New(tmpfs.Options{}, 0o1777, 0, 0)
+	shmFS, shmRoot := tmpfs.New(topts, 0o1777, 0, 0)
 	procFS, procRoot := proc.New()
 	sysFS, sysRoot, err := newSysfs(ctx)
 	if err != nil {

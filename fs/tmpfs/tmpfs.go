@@ -11,8 +11,11 @@ import (
 
 	"github.com/runsc-lite/runsc-lite/abi/linux"
 	"github.com/runsc-lite/runsc-lite/abi/linux/errno"
+	"github.com/runsc-lite/runsc-lite/fs/pipe"
 	"github.com/runsc-lite/runsc-lite/fs/vfs"
 	"github.com/runsc-lite/runsc-lite/sentry/auth"
+	"github.com/runsc-lite/runsc-lite/sentry/memfile"
+	"github.com/runsc-lite/runsc-lite/sentry/memmap"
 )
 
 // maxFileSize bounds a file's size (and so the offset of any write), far
@@ -23,12 +26,23 @@ const maxFileSize = 1 << 40
 type Options struct {
 	// Name is the filesystem type name ("tmpfs").
 	Name string
-	// MaxBytes bounds the total size of file data; writes beyond fail with
-	// ENOSPC. Zero means no limit.
+	// MaxBytes bounds the total size of file data (in whole pages);
+	// writes beyond fail with ENOSPC. Zero means no limit, and statfs(2)
+	// then reports DefaultSize.
 	MaxBytes uint64
+	// MemoryFile, if set, holds the file data, so that regular files can
+	// be mapped MAP_SHARED (memmap.Mappable) and their data never reaches
+	// the host's disk. Without it data lives on the Go heap.
+	MemoryFile *memfile.MemoryFile
 	// Magic is f_type for statfs(2); TMPFS_MAGIC if zero.
 	Magic int64
 }
+
+// DefaultSize is the size statfs(2) reports for a tmpfs without a limit:
+// Linux's default tmpfs size is half of RAM; this is a fixed generous
+// figure, so that programs checking free space (shutil.disk_usage) see
+// room.
+const DefaultSize = 64 << 30
 
 // Filesystem is one tmpfs instance.
 type Filesystem struct {
@@ -38,7 +52,7 @@ type Filesystem struct {
 	// immutable.
 	mu      sync.Mutex
 	nextIno uint64
-	// used is the number of data bytes held by live files.
+	// used is the number of bytes in pages held by live files.
 	used uint64
 }
 
@@ -56,22 +70,28 @@ type Inode struct {
 
 	// All fields below are protected by fs.mu, except the immutable type
 	// bits of mode and the device fields.
-	mode     linux.FileMode
-	uid      auth.KUID
-	gid      auth.KGID
-	nlink    uint32
-	atime    linux.StatxTimestamp
-	mtime    linux.StatxTimestamp
-	ctime    linux.StatxTimestamp
-	btime    linux.StatxTimestamp
-	data     []byte            // regular files
+	mode  linux.FileMode
+	uid   auth.KUID
+	gid   auth.KGID
+	nlink uint32
+	atime linux.StatxTimestamp
+	mtime linux.StatxTimestamp
+	ctime linux.StatxTimestamp
+	btime linux.StatxTimestamp
+	data  fileData // regular files
+	// mappings are the shared mappings of a regular file, counted.
+	mappings map[mapping]int
 	children map[string]*Inode // directories
 	target   string            // symlinks
 	xattrs   map[string][]byte // extended attributes
+	// seals are a regular file's F_SEAL_* seals.
+	seals uint32
 	// openFDs counts open file descriptions of a regular file, so that its
 	// data stays accounted until the last close after unlink.
 	openFDs int
 
+	// fifo is a named pipe's pipe. Immutable.
+	fifo *pipe.FIFO
 	// dev, rdevMajor and rdevMinor describe a device node. Immutable.
 	dev                  Device
 	rdevMajor, rdevMinor uint32
@@ -108,11 +128,13 @@ func (fs *Filesystem) StatFS(vfs.Context) (linux.Statfs, error) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	st := linux.Statfs{Type: fs.opts.Magic, Bsize: 4096, Frsize: 4096, Namelen: linux.NAME_MAX}
-	if fs.opts.MaxBytes != 0 {
-		st.Blocks = fs.opts.MaxBytes / 4096
-		st.Bfree = (fs.opts.MaxBytes - fs.used) / 4096
-		st.Bavail = st.Bfree
+	size := fs.opts.MaxBytes
+	if size == 0 {
+		size = max(DefaultSize, pageRoundUp(fs.used))
 	}
+	st.Blocks = size / 4096
+	st.Bfree = (size - min(size, fs.used)) / 4096
+	st.Bavail = st.Bfree
 	return st, nil
 }
 
@@ -135,7 +157,7 @@ func (i *Inode) fileType() linux.FileMode { return i.mode.FileType() }
 func (i *Inode) Stat(vfs.Context) (linux.Statx, error) {
 	i.fs.mu.Lock()
 	defer i.fs.mu.Unlock()
-	size := uint64(len(i.data))
+	size := i.data.size
 	switch i.fileType() {
 	case linux.S_IFLNK:
 		size = uint64(len(i.target))
@@ -151,7 +173,7 @@ func (i *Inode) Stat(vfs.Context) (linux.Statx, error) {
 		Mode:      uint16(i.mode),
 		Ino:       i.ino,
 		Size:      size,
-		Blocks:    (uint64(len(i.data)) + 511) / 512,
+		Blocks:    uint64(len(i.data.pages)) * (pageSize / 512),
 		Atime:     i.atime,
 		Btime:     i.btime,
 		Ctime:     i.ctime,
@@ -169,6 +191,9 @@ func (i *Inode) SetStat(_ vfs.Context, opts *vfs.SetStatOptions) error {
 	if st.Mask&linux.STATX_SIZE != 0 {
 		if i.fileType() != linux.S_IFREG {
 			return errno.EINVAL
+		}
+		if err := i.checkSealsLocked(int64(st.Size), -1); err != nil {
+			return err
 		}
 		if err := i.resizeLocked(st.Size); err != nil {
 			return err
@@ -194,25 +219,14 @@ func (i *Inode) SetStat(_ vfs.Context, opts *vfs.SetStatOptions) error {
 	return nil
 }
 
-// resizeLocked sets a regular file's size, accounting for the change.
+// resizeLocked sets a regular file's size; growing it makes a hole.
 //
 // Preconditions: fs.mu is held.
 func (i *Inode) resizeLocked(size uint64) error {
 	if size > maxFileSize {
 		return errno.EFBIG
 	}
-	old := uint64(len(i.data))
-	if size > old {
-		if max := i.fs.opts.MaxBytes; max != 0 && i.fs.used+(size-old) > max {
-			return errno.ENOSPC
-		}
-		i.fs.used += size - old
-		i.data = append(i.data, make([]byte, size-old)...)
-		return nil
-	}
-	i.fs.used -= old - size
-	clear(i.data[size:])
-	i.data = i.data[:size]
+	i.truncateLocked(size)
 	return nil
 }
 
@@ -229,7 +243,10 @@ func (i *Inode) Open(ctx vfs.Context, flags uint32) (vfs.FileDescriptionImpl, er
 			return nil, errno.ENXIO
 		}
 		return i.dev.Open(ctx, flags)
+	case linux.S_IFIFO:
+		return i.fifo.Open(ctx, flags)
 	default:
+		// "ENXIO The file is a UNIX domain socket" - open(2).
 		return nil, errno.ENXIO
 	}
 }
@@ -316,7 +333,7 @@ func (i *Inode) mknod(ctx vfs.Context, name string, mode linux.FileMode, init fu
 
 // Create implements vfs.DirInode.Create.
 func (i *Inode) Create(ctx vfs.Context, name string, mode linux.FileMode) (vfs.Inode, error) {
-	return i.mknod(ctx, name, linux.S_IFREG|mode.Permissions(), nil)
+	return i.mknod(ctx, name, linux.S_IFREG|mode.Permissions(), func(c *Inode) { c.seals = linux.F_SEAL_SEAL })
 }
 
 // Mkdir implements vfs.DirInode.Mkdir.
@@ -338,6 +355,24 @@ func (i *Inode) NewDevice(ctx vfs.Context, name string, mode linux.FileMode, maj
 	return i.mknod(ctx, name, mode, func(c *Inode) {
 		c.dev, c.rdevMajor, c.rdevMinor = dev, major, minor
 	})
+}
+
+// Mknod implements vfs.MknodInode: FIFOs, sockets (an inode and nothing
+// more, until something binds it) and device nodes, which open as ENXIO
+// unless devfs gave them a driver.
+func (i *Inode) Mknod(ctx vfs.Context, name string, mode linux.FileMode, dev uint32) (vfs.Inode, error) {
+	switch mode.FileType() {
+	case linux.S_IFIFO:
+		return i.mknod(ctx, name, mode, func(c *Inode) { c.fifo = pipe.NewFIFO() })
+	case linux.S_IFSOCK:
+		return i.mknod(ctx, name, mode, nil)
+	case linux.S_IFCHR, linux.S_IFBLK:
+		return i.mknod(ctx, name, mode, func(c *Inode) {
+			c.rdevMajor, c.rdevMinor = linux.DevMajor(dev), linux.DevMinor(dev)
+		})
+	default:
+		return nil, errno.EINVAL
+	}
 }
 
 // Link implements vfs.DirInode.Link.
@@ -374,9 +409,8 @@ func (c *Inode) dropLinkLocked() {
 }
 
 func (c *Inode) maybeFreeLocked() {
-	if c.nlink == 0 && c.openFDs == 0 && c.data != nil {
-		c.fs.used -= uint64(len(c.data))
-		c.data = nil
+	if c.nlink == 0 && c.openFDs == 0 && len(c.mappings) == 0 && c.data.pages != nil {
+		c.freeAllLocked()
 	}
 }
 
@@ -478,10 +512,7 @@ func (fd *regularFD) Read(_ vfs.Context, dst []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, errno.EINVAL
 	}
-	if off >= int64(len(i.data)) {
-		return 0, nil
-	}
-	return copy(dst, i.data[off:]), nil
+	return i.readLocked(dst, uint64(off)), nil
 }
 
 // Write implements vfs.FileDescriptionImpl.Write.
@@ -500,16 +531,25 @@ func (fd *regularFD) Write(_ vfs.Context, src []byte, off int64) (int, error) {
 	if off > maxFileSize || uint64(len(src)) > maxFileSize-uint64(off) {
 		return 0, errno.EFBIG
 	}
-	end := uint64(off) + uint64(len(src))
-	if end > uint64(len(i.data)) {
-		if err := i.resizeLocked(end); err != nil {
-			return 0, err
-		}
+	if err := i.checkSealsLocked(off, int64(len(src))); err != nil {
+		return 0, err
 	}
-	n := copy(i.data[off:], src)
+	n, err := i.writeLocked(src, uint64(off))
+	if err != nil {
+		return 0, err
+	}
 	now := vfs.NowStatxTimestamp()
 	i.mtime, i.ctime = now, now
 	return n, nil
+}
+
+// Mappable implements vfs.MappableImpl: with a memory file, a tmpfs
+// regular file can be mapped MAP_SHARED.
+func (fd *regularFD) Mappable() (memmap.Mappable, bool) {
+	if fd.inode.fs.opts.MemoryFile == nil {
+		return nil, false
+	}
+	return fd.inode, true
 }
 
 // Stat implements vfs.FileDescriptionImpl.Stat.

@@ -126,6 +126,16 @@ type OpenOptions struct {
 
 // OpenAt implements open(2) for the file pop names.
 func (vfs *VirtualFilesystem) OpenAt(ctx Context, pop *PathOperation, opts OpenOptions) (*FileDescription, error) {
+	fd, err := vfs.openAt(ctx, pop, opts)
+	if err != nil {
+		return nil, err
+	}
+	return fd.waitOpen(ctx)
+}
+
+// openAt is OpenAt without the wait for a FIFO's other end, which must not
+// happen under treeMu.
+func (vfs *VirtualFilesystem) openAt(ctx Context, pop *PathOperation, opts OpenOptions) (*FileDescription, error) {
 	flags := opts.Flags
 	if flags&linux.O_TMPFILE == linux.O_TMPFILE {
 		return nil, errno.EOPNOTSUPP
@@ -164,8 +174,12 @@ func (vfs *VirtualFilesystem) Open(ctx Context, vd VirtualDentry, flags uint32) 
 		return nil, errno.EINVAL
 	}
 	vfs.treeMu.RLock()
-	defer vfs.treeMu.RUnlock()
-	return vfs.openResolvedLocked(ctx, vd, flags, false)
+	fd, err := vfs.openResolvedLocked(ctx, vd, flags, false)
+	vfs.treeMu.RUnlock()
+	if err != nil {
+		return nil, err
+	}
+	return fd.waitOpen(ctx)
 }
 
 // openCreateLocked finds or creates the file for open(O_CREAT).
@@ -295,7 +309,63 @@ func (vfs *VirtualFilesystem) openResolvedLocked(ctx Context, vd VirtualDentry, 
 	if err != nil {
 		return nil, err
 	}
-	return NewFileDescription(impl, flags, vd, FileDescriptionOptions{}), nil
+	// FIFOs, sockets and terminals have no file offset (lseek is ESPIPE).
+	stream := t == linux.S_IFIFO || t == linux.S_IFSOCK
+	if s, ok := impl.(StreamImpl); ok && s.Stream() {
+		stream = true
+	}
+	return NewFileDescription(impl, flags, vd, FileDescriptionOptions{Stream: stream}), nil
+}
+
+// StreamImpl is implemented by device files that are streams (a
+// terminal): their file descriptions get FileDescriptionOptions.Stream.
+type StreamImpl interface {
+	Stream() bool
+}
+
+// OpenWaiter is implemented by file descriptions whose open(2) may have
+// to wait for another party (a FIFO's open for reading waits for a
+// writer). The VFS calls WaitOpen after it has dropped its locks; if it
+// fails, the new file is released and open fails with its error.
+type OpenWaiter interface {
+	WaitOpen(ctx Context, flags uint32) error
+}
+
+// waitOpen lets fd's implementation finish a blocking open.
+func (fd *FileDescription) waitOpen(ctx Context) (*FileDescription, error) {
+	w, ok := fd.impl.(OpenWaiter)
+	if !ok {
+		return fd, nil
+	}
+	if err := w.WaitOpen(ctx, fd.StatusFlags()); err != nil {
+		fd.DecRef()
+		return nil, err
+	}
+	return fd, nil
+}
+
+// MknodInode is implemented by directories in which mknod(2) can make
+// FIFOs, sockets and device nodes.
+type MknodInode interface {
+	// Mknod makes a node of type and permissions mode (S_IFIFO,
+	// S_IFSOCK, S_IFCHR or S_IFBLK) called name, which does not exist;
+	// dev is the device number of a device node.
+	Mknod(ctx Context, name string, mode linux.FileMode, dev uint32) (Inode, error)
+}
+
+// MknodAt implements mknod(2). mode has the umask applied and a file type
+// that is not S_IFDIR or S_IFLNK; S_IFREG makes an empty regular file.
+func (vfs *VirtualFilesystem) MknodAt(ctx Context, pop *PathOperation, mode linux.FileMode, dev uint32) error {
+	return vfs.mknodLocked(ctx, pop, false, func(dir DirInode, name string) (Inode, error) {
+		if mode.FileType() == linux.S_IFREG {
+			return dir.Create(ctx, name, mode)
+		}
+		m, ok := dir.(MknodInode)
+		if !ok {
+			return nil, errno.EPERM
+		}
+		return m.Mknod(ctx, name, mode, dev)
+	})
 }
 
 // MkdirAt implements mkdir(2). mode has the umask applied.

@@ -6,6 +6,7 @@ import (
 	"github.com/runsc-lite/runsc-lite/abi/linux"
 	"github.com/runsc-lite/runsc-lite/abi/linux/errno"
 	"github.com/runsc-lite/runsc-lite/fs/pipe"
+	"github.com/runsc-lite/runsc-lite/fs/tmpfs"
 	"github.com/runsc-lite/runsc-lite/fs/vfs"
 	"github.com/runsc-lite/runsc-lite/hostarch"
 	"github.com/runsc-lite/runsc-lite/sentry/arch"
@@ -108,6 +109,11 @@ func Fcntl(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, 
 	case fGetPipeSz:
 		n, err := pipe.Size(f)
 		return uintptr(n), err
+	case linux.F_ADD_SEALS:
+		return 0, tmpfs.AddSeals(f, args[2].Uint())
+	case linux.F_GET_SEALS:
+		s, err := tmpfs.Seals(f)
+		return uintptr(s), err
 	}
 	return 0, errno.EINVAL
 }

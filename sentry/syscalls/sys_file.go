@@ -326,7 +326,8 @@ func CopyFileRange(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (u
 	if !in.IsReadable() || !out.IsWritable() || out.StatusFlags()&linux.O_APPEND != 0 {
 		return 0, errno.EBADF
 	}
-	for _, f := range []*vfs.FileDescription{in, out} {
+	var sts [2]linux.Statx
+	for i, f := range []*vfs.FileDescription{in, out} {
 		st, err := f.Stat(t)
 		if err != nil {
 			return 0, err
@@ -337,6 +338,7 @@ func CopyFileRange(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (u
 		if !st.FileMode().IsRegular() {
 			return 0, errno.EINVAL
 		}
+		sts[i] = st
 	}
 	readOff, writeOff := int64(-1), int64(-1)
 	var b [8]byte
@@ -356,6 +358,28 @@ func CopyFileRange(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (u
 		}
 	}
 	length = min(length, linux.MAX_RW_COUNT)
+	if sameFile(&sts[0], &sts[1]) {
+		// "EINVAL fd_in and fd_out refer to the same file and the source
+		// and target ranges overlap" - copy_file_range(2), with the count
+		// first cut at the source's end (fs/read_write.c:
+		// generic_copy_file_checks).
+		rpos, wpos := readOff, writeOff
+		if rpos < 0 {
+			rpos = in.Offset()
+		}
+		if wpos < 0 {
+			wpos = out.Offset()
+		}
+		count := int64(length)
+		if size := int64(sts[0].Size); rpos >= size {
+			count = 0
+		} else {
+			count = min(count, size-rpos)
+		}
+		if wpos+count > rpos && wpos < rpos+count {
+			return 0, errno.EINVAL
+		}
+	}
 	buf := make([]byte, min(length, 1<<16))
 	var done uint
 	for done < length {
@@ -400,4 +424,9 @@ func CopyFileRange(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (u
 		}
 	}
 	return uintptr(done), nil
+}
+
+// sameFile reports whether two stats are of the same inode.
+func sameFile(a, b *linux.Statx) bool {
+	return a.Ino == b.Ino && a.DevMajor == b.DevMajor && a.DevMinor == b.DevMinor
 }

@@ -68,5 +68,13 @@ var fileSyscalls = map[uintptr]kernel.Syscall{
 	260: {Name: "fchownat", Fn: Fchownat, Support: kernel.SupportFull},
 	275: {Name: "splice", Fn: Splice, Support: kernel.SupportPartial, Note: "a copy through the sentry; SPLICE_F_NONBLOCK is ignored"},
 	285: {Name: "fallocate", Fn: Fallocate, Support: kernel.SupportPartial, Note: "mode 0 and FALLOC_FL_KEEP_SIZE; other modes are EOPNOTSUPP"},
+	133: {Name: "mknod", Fn: Mknod, Support: kernel.SupportPartial, Note: "FIFOs, sockets and device nodes on tmpfs and the overlay; EPERM on host volumes"},
+	259: {Name: "mknodat", Fn: Mknodat, Support: kernel.SupportPartial, Note: "FIFOs, sockets and device nodes on tmpfs and the overlay; EPERM on host volumes"},
+	295: {Name: "preadv", Fn: Preadv, Support: kernel.SupportFull},
+	296: {Name: "pwritev", Fn: Pwritev, Support: kernel.SupportFull},
+	327: {Name: "preadv2", Fn: Preadv2, Support: kernel.SupportPartial, Note: "RWF_HIPRI, RWF_DSYNC, RWF_SYNC and RWF_NOWAIT have no effect"},
+	328: {Name: "pwritev2", Fn: Pwritev2, Support: kernel.SupportPartial, Note: "RWF_HIPRI, RWF_DSYNC, RWF_SYNC and RWF_NOWAIT have no effect"},
+	319: {Name: "memfd_create", Fn: MemfdCreate, Support: kernel.SupportPartial, Note: "MFD_HUGETLB is EINVAL; seals SEAL, SHRINK, GROW, WRITE and FUTURE_WRITE"},
+	161: {Name: "chroot", Fn: Chroot, Support: kernel.SupportFull},
 	306: {Name: "syncfs", Fn: Syncfs, Support: kernel.SupportFull},
 }

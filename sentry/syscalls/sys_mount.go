@@ -107,6 +107,7 @@ func Mount(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, 
 		if gid < 0 {
 			gid = int64(t.Credentials().FSKGID)
 		}
+		topts.MemoryFile = t.Kernel().MemFile
 		fs, root = tmpfs.New(topts, mode, auth.KUID(uid), auth.KGID(gid))
 		if topts.MaxBytes != 0 {
 			opts.Data = "size=" + strconv.FormatUint(topts.MaxBytes/1024, 10) + "k"

@@ -259,3 +259,69 @@ func Fchdir(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr,
 func Umask(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
 	return uintptr(t.FSContext().SwapUmask(args[0].ModeT() & 0o777)), nil
 }
+
+// capMknod is CAP_MKNOD from <linux/capability.h>.
+const capMknod = 27
+
+// mknodat is mknod(2) and mknodat(2).
+func mknodat(t *kernel.Task, dirfd int32, pathAddr hostarch.Addr, mode, dev uint32) (uintptr, error) {
+	ftype := linux.FileMode(mode).FileType()
+	switch ftype {
+	case 0:
+		// "Zero file type is equivalent to type S_IFREG" - mknod(2).
+		ftype = linux.S_IFREG
+	case linux.S_IFREG, linux.S_IFIFO, linux.S_IFSOCK:
+	case linux.S_IFCHR, linux.S_IFBLK:
+		// "EPERM The caller is not privileged (Linux: does not have the
+		// CAP_MKNOD capability)" - mknod(2); FIFOs and sockets need none.
+		if !t.Credentials().HasCapability(capMknod) {
+			return 0, errno.EPERM
+		}
+	case linux.S_IFDIR:
+		// "EPERM ... pathname names a directory" (fs/namei.c:may_mknod).
+		return 0, errno.EPERM
+	default:
+		return 0, errno.EINVAL
+	}
+	pop, err := copyInPathOp(t, dirfd, pathAddr, false)
+	if err != nil {
+		return 0, err
+	}
+	perm := linux.FileMode(mode).Permissions() &^ linux.FileMode(t.FSContext().Umask())
+	return 0, t.VFS().MknodAt(t, &pop, ftype|perm, dev)
+}
+
+// Mknod implements Linux syscall mknod(2).
+func Mknod(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
+	return mknodat(t, linux.AT_FDCWD, args[0].Pointer(), args[1].ModeT(), args[2].Uint())
+}
+
+// Mknodat implements Linux syscall mknodat(2).
+func Mknodat(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
+	return mknodat(t, args[0].Int(), args[1].Pointer(), args[2].ModeT(), args[3].Uint())
+}
+
+// capSysChroot is CAP_SYS_CHROOT from <linux/capability.h>.
+const capSysChroot = 18
+
+// Chroot implements Linux syscall chroot(2): the caller's root becomes the
+// directory; its cwd stays where it is (possibly outside the new root).
+func Chroot(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
+	pop, err := copyInPathOp(t, linux.AT_FDCWD, args[0].Pointer(), true)
+	if err != nil {
+		return 0, err
+	}
+	vd, err := t.VFS().GetDentryAt(t, &pop)
+	if err != nil {
+		return 0, err
+	}
+	if err := checkSearchableDir(t, vd); err != nil {
+		return 0, err
+	}
+	// "EPERM The caller has insufficient privilege" - chroot(2).
+	if !t.Credentials().HasCapability(capSysChroot) {
+		return 0, errno.EPERM
+	}
+	t.FSContext().SetRootDirectory(vd)
+	return 0, nil
+}

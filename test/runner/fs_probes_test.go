@@ -16,6 +16,10 @@ var fsProbeCases = []probeCase{
 	{name: "fs_locks", probe: "fs_locks", args: func(t *testing.T, _ bool) []string {
 		return []string{scratch(t, "lockfile")}
 	}},
+	{name: "fs_fifo", probe: "fs_fifo", args: func(t *testing.T, _ bool) []string {
+		return []string{scratch(t, "fifo")}
+	}},
+	{name: "fs_memfd", probe: "fs_memfd", args: noArgs},
 }
 
 // TestFSProbes runs every filesystem probe natively and in the sandbox and
