@@ -69,14 +69,15 @@ func doAction(c *cli.Context) error {
 		}
 		volumes = append(volumes, vol)
 	}
-	_, root, err := rootfs.Build(c.String("rootfs"), volumes...)
-	if err != nil {
-		return &cmdError{code: 125, err: err}
-	}
-
 	mf, err := memfile.New(memfile.DefaultSize)
 	if err != nil {
 		return err
+	}
+	// tmpfs data (the overlay's upper layer, /dev/shm) lives in the memory
+	// file, so that those files can be mapped MAP_SHARED.
+	_, root, err := rootfs.BuildWithOptions(rootfs.Options{Dir: c.String("rootfs"), Volumes: volumes, MemoryFile: mf})
+	if err != nil {
+		return &cmdError{code: 125, err: err}
 	}
 	// The memory file is never released: task goroutines still tearing down
 	// may touch guest memory until the process exits, which frees it.
