@@ -58,4 +58,34 @@ static inline void expect_err(const char *what, long r)
 	else
 		printf("%s: succeeded (%ld)\n", what, r);
 }
+
+/* Sections. A probe with several parts names each with section(): with no
+ * arguments every section runs; "-name" arguments leave sections out, and
+ * plain "name" arguments run only those sections. The runner uses this to
+ * keep a part that hits a known sandbox bug out of the main comparison.
+ * Code outside any section always runs. */
+static int probe_argc;
+static char **probe_argv;
+
+static inline void sections_init(int argc, char **argv)
+{
+	probe_argc = argc;
+	probe_argv = argv;
+}
+
+static inline int section(const char *name)
+{
+	int only = 0;
+	for (int i = 1; i < probe_argc; i++) {
+		const char *a = probe_argv[i];
+		if (a[0] == '-' && strcmp(a + 1, name) == 0)
+			return 0;
+		if (a[0] != '-') {
+			only = 1;
+			if (strcmp(a, name) == 0)
+				return 1;
+		}
+	}
+	return !only;
+}
 #endif

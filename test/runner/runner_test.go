@@ -148,7 +148,8 @@ func buildProbes() (string, error) {
 			go func() {
 				sem <- struct{}{}
 				defer func() { <-sem }()
-				args := append([]string{"-O2", "-Wall", "-Werror", "-o", filepath.Join(dir, name+"."+variant)}, flags...)
+				// -pthread: the threads, futex and timers probes use pthreads.
+				args := append([]string{"-O2", "-Wall", "-Werror", "-pthread", "-o", filepath.Join(dir, name+"."+variant)}, flags...)
 				cmd := exec.Command(gcc, append(args, src)...)
 				if b, err := cmd.CombinedOutput(); err != nil {
 					errs <- fmt.Errorf("gcc %s (%s): %v\n%s", src, variant, err, b)
