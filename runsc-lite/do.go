@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -38,6 +39,7 @@ var doCommand = &cli.Command{
 		&cli.StringFlag{Name: "cwd", Usage: "guest working `DIR` (default: the current directory when it exists in the sandbox, else /)"},
 		&cli.StringSliceFlag{Name: "env", Usage: "set `K=V` in the guest's environment (repeatable)"},
 		&cli.StringSliceFlag{Name: "volume", Usage: "bind-mount host `HOST:GUEST[:ro]` into the sandbox, writes going to the host (repeatable)"},
+		&cli.StringFlag{Name: "overlay-size", Usage: "bound the memory the guest's file writes (overlay, /dev/shm) may use, e.g. `512M` (default: unlimited)"},
 		&cli.BoolFlag{Name: "strace", Usage: "log each guest syscall, decoded, to stderr"},
 		&cli.StringFlag{Name: "strace-log", Usage: "write the --strace log to `FILE`"},
 	},
@@ -75,7 +77,11 @@ func doAction(c *cli.Context) error {
 	}
 	// tmpfs data (the overlay's upper layer, /dev/shm) lives in the memory
 	// file, so that those files can be mapped MAP_SHARED.
-	_, root, err := rootfs.BuildWithOptions(rootfs.Options{Dir: c.String("rootfs"), Volumes: volumes, MemoryFile: mf})
+	overlaySize, err := parseSize(c.String("overlay-size"))
+	if err != nil {
+		return &cmdError{code: 125, err: fmt.Errorf("--overlay-size: %w", err)}
+	}
+	_, root, err := rootfs.BuildWithOptions(rootfs.Options{Dir: c.String("rootfs"), Volumes: volumes, MemoryFile: mf, OverlaySize: overlaySize})
 	if err != nil {
 		return &cmdError{code: 125, err: err}
 	}
@@ -164,18 +170,18 @@ func doAction(c *cli.Context) error {
 	}
 
 	// Signals to runsc-lite go to the guest: SIGTERM and SIGHUP to its
-	// init, and the terminal's SIGINT and SIGQUIT to the sandbox's
+	// init, and the terminal's SIGINT, SIGQUIT and SIGTSTP to the sandbox's
 	// foreground process group, as a terminal would send them. When init
 	// exits, the whole sandbox goes.
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, unix.SIGINT, unix.SIGQUIT, unix.SIGTERM, unix.SIGHUP)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGQUIT, unix.SIGTSTP, unix.SIGTERM, unix.SIGHUP)
 	defer signal.Stop(sigs)
 	tg.Start()
 	for {
 		select {
 		case s := <-sigs:
 			switch sig := s.(unix.Signal); sig {
-			case unix.SIGINT, unix.SIGQUIT:
+			case unix.SIGINT, unix.SIGQUIT, unix.SIGTSTP:
 				tg.SignalForeground(int(sig))
 			default:
 				tg.SendSignal(&linux.SignalInfo{Signo: int32(sig), Code: linux.SI_KERNEL})
@@ -260,4 +266,31 @@ func newLogger(c *cli.Context) (*slog.Logger, func(), error) {
 		},
 	})
 	return slog.New(h).With("src", "runsc-lite"), closer, nil
+}
+
+// parseSize parses a byte count with an optional K, M, G or T suffix
+// (powers of 1024); "" is 0, unlimited.
+func parseSize(s string) (uint64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	mult := uint64(1)
+	switch s[len(s)-1] {
+	case 'k', 'K':
+		mult = 1 << 10
+	case 'm', 'M':
+		mult = 1 << 20
+	case 'g', 'G':
+		mult = 1 << 30
+	case 't', 'T':
+		mult = 1 << 40
+	}
+	if mult != 1 {
+		s = s[:len(s)-1]
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || n > ^uint64(0)/mult {
+		return 0, fmt.Errorf("bad size %q", s)
+	}
+	return n * mult, nil
 }

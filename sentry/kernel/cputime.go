@@ -35,3 +35,32 @@ func (tg *ThreadGroup) ChildrenCPUTime() (user, sys time.Duration) {
 	defer k.mu.Unlock()
 	return tg.childUser, tg.childSys
 }
+
+// Nice returns the process's nice value.
+func (tg *ThreadGroup) Nice() int {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	return tg.nice
+}
+
+// SetNice sets the process's nice value (clamped to [-20, 19]). It is
+// recorded and reported; the host schedules the sandbox as one.
+func (tg *ThreadGroup) SetNice(n int) {
+	tg.mu.Lock()
+	defer tg.mu.Unlock()
+	tg.nice = max(-20, min(19, n))
+}
+
+// Affinity returns the task's CPU affinity mask (nil: all CPUs).
+func (t *Task) Affinity() []byte {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	return t.affinity
+}
+
+// SetAffinity records the task's CPU affinity mask.
+func (t *Task) SetAffinity(mask []byte) {
+	t.k.mu.Lock()
+	defer t.k.mu.Unlock()
+	t.affinity = mask
+}

@@ -107,9 +107,18 @@ type Task struct {
 	// start is when the task was created. Immutable.
 	start time.Time
 
+	// lastFault is the last fault resolved without a signal, to tell a
+	// fault that repeats (a real protection fault ptrace reported as a
+	// read) from a race. Owned by the task goroutine.
+	lastFault faultSite
+
 	// blocked is set while the task sleeps in BlockUntil (procfs state S;
 	// otherwise it runs or is in the guest: R).
 	blocked atomic.Bool
+
+	// affinity is sched_setaffinity's mask (nil: every CPU). Protected by
+	// k.mu.
+	affinity []byte
 
 	// pdeathSignal is PR_SET_PDEATHSIG's signal. Protected by k.mu.
 	pdeathSignal int

@@ -26,6 +26,11 @@ func (tg *ThreadGroup) ProcState() byte {
 	case tg.stopped:
 		return 'T'
 	}
+	for t := range tg.tasks {
+		if !t.Blocked() {
+			return 'R'
+		}
+	}
 	return 'S'
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/runsc-lite/runsc-lite/abi/linux"
+	"github.com/runsc-lite/runsc-lite/hostarch"
 	"github.com/runsc-lite/runsc-lite/platform"
 	"github.com/runsc-lite/runsc-lite/sentry/mm"
 )
@@ -39,6 +40,7 @@ func (t *Task) run() {
 		}
 		switch ev.Kind {
 		case platform.EventSyscall:
+			t.lastFault = faultSite{}
 			t.doSyscall()
 			// Time in the sentry, minus sleeps, is the task's system time.
 			t.stime.Add(int64(time.Since(t1)) - t.sleptTake())
@@ -55,10 +57,21 @@ func (t *Task) run() {
 func (t *Task) handleFault(ev platform.Event) {
 	info := &linux.SignalInfo{Signo: ev.Signo, Code: ev.Code, Addr: uint64(ev.Addr)}
 	if ev.Signo == linux.SIGSEGV {
-		err := t.mm.HandleFault(ev.Addr, ev.Access)
-		if err == nil {
+		ip := t.st.IP()
+		if t.lastFault.addr == ev.Addr && t.lastFault.ip == ip {
+			// The same fault again, right after it was resolved: the
+			// mapping really forbids the access.
+			t.lastFault = faultSite{}
+			info.Code = mm.SEGV_ACCERR
+			t.ForceSignal(info)
 			return
 		}
+		err := t.mm.HandleFault(ev.Addr, ev.Access)
+		if err == nil {
+			t.lastFault = faultSite{ev.Addr, ip}
+			return
+		}
+		t.lastFault = faultSite{}
 		var fe *mm.FaultError
 		if errors.As(err, &fe) {
 			info.Code = fe.Code
@@ -68,4 +81,9 @@ func (t *Task) handleFault(ev platform.Event) {
 		}
 	}
 	t.ForceSignal(info)
+}
+
+// faultSite is where a fault happened: its address and the instruction.
+type faultSite struct {
+	addr, ip hostarch.Addr
 }

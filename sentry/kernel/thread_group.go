@@ -123,6 +123,8 @@ type ThreadGroup struct {
 	limits LimitSet
 	// exePath is the guest path of the executable, for /proc/[pid]/exe.
 	exePath string
+	// nice is the process's nice value.
+	nice int
 	// itimers are setitimer's timers; timers are timer_create's.
 	itimers [3]*IntervalTimer
 	timers  map[int32]*PosixTimer

@@ -47,10 +47,22 @@ func (mm *MemoryManager) HandleFault(addr hostarch.Addr, at hostarch.AccessType)
 	if v.mappable != nil {
 		return mm.faultMappableLocked(v, addr)
 	}
-	if v.filled == nil || v.filled[(addr-v.start)>>hostarch.PageShift] {
-		// The page is mapped with the vma's permissions, so the guest's
-		// access broke them (ptrace cannot tell us which access it was).
+	if !v.perms.SupersetOf(at) {
 		return &FaultError{Code: SEGV_ACCERR}
+	}
+	if v.filled == nil || v.filled[(addr-v.start)>>hostarch.PageShift] {
+		// The page is mapped with permissions that allow this access, as
+		// far as the platform could tell us what it was. The fault raced
+		// with another thread mapping the page (the host fault came
+		// before the mapping), or the access was one ptrace can't see (a
+		// write reported as a read). Map the page again and let the guest
+		// retry; the kernel turns a fault that repeats at the same place
+		// into SIGSEGV.
+		page := addr.RoundDown()
+		if err := mm.mapHostLocked(v, page, page+hostarch.PageSize); err != nil {
+			return &FaultError{Code: SEGV_MAPERR}
+		}
+		return nil
 	}
 	// "SIGBUS Attempted access to a page of the buffer that lies beyond
 	// the end of the mapped file." - mmap(2).

@@ -15,8 +15,8 @@ import (
 var schedSyscalls = map[uintptr]kernel.Syscall{
 	98:  {Name: "getrusage", Fn: Getrusage, Support: kernel.SupportPartial, Note: "CPU times only; memory and I/O counters are zero."},
 	100: {Name: "times", Fn: Times, Support: kernel.SupportFull},
-	140: {Name: "getpriority", Fn: Getpriority, Support: kernel.SupportPartial, Note: "Every process has nice 0."},
-	141: {Name: "setpriority", Fn: Setpriority, Support: kernel.SupportPartial, Note: "Accepted and ignored."},
+	140: {Name: "getpriority", Fn: Getpriority, Support: kernel.SupportFull},
+	141: {Name: "setpriority", Fn: Setpriority, Support: kernel.SupportPartial, Note: "Recorded and reported; the host schedules the sandbox as a whole."},
 	142: {Name: "sched_setparam", Fn: SchedSetparam, Support: kernel.SupportPartial, Note: "Only SCHED_OTHER's priority 0."},
 	143: {Name: "sched_getparam", Fn: SchedGetparam, Support: kernel.SupportFull},
 	144: {Name: "sched_setscheduler", Fn: SchedSetscheduler, Support: kernel.SupportPartial, Note: "Only SCHED_OTHER, SCHED_BATCH and SCHED_IDLE."},
@@ -24,7 +24,7 @@ var schedSyscalls = map[uintptr]kernel.Syscall{
 	146: {Name: "sched_get_priority_max", Fn: SchedGetPriorityMax, Support: kernel.SupportFull},
 	147: {Name: "sched_get_priority_min", Fn: SchedGetPriorityMin, Support: kernel.SupportFull},
 	157: {Name: "prctl", Fn: Prctl, Support: kernel.SupportPartial, Note: "Names, PDEATHSIG, CHILD_SUBREAPER, NO_NEW_PRIVS, DUMPABLE, KEEPCAPS, CAPBSET_READ; others EINVAL."},
-	203: {Name: "sched_setaffinity", Fn: SchedSetaffinity, Support: kernel.SupportPartial, Note: "Checked and accepted; placement is the host's."},
+	203: {Name: "sched_setaffinity", Fn: SchedSetaffinity, Support: kernel.SupportPartial, Note: "Recorded and reported; placement is the host's."},
 	204: {Name: "sched_getaffinity", Fn: SchedGetaffinity, Support: kernel.SupportFull},
 	309: {Name: "getcpu", Fn: Getcpu, Support: kernel.SupportFull},
 }
@@ -205,21 +205,36 @@ func Prctl(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, 
 	return 0, errno.EINVAL
 }
 
-// checkPID fails with ESRCH unless pid (0: the caller) names a thread.
+// checkPID fails with ESRCH unless pid (0: the caller) names a thread; a
+// negative pid is EINVAL for the sched_*param/scheduler calls.
 func checkPID(t *kernel.Task, pid int32) error {
 	if pid < 0 {
 		return errno.EINVAL
 	}
-	if pid != 0 && t.Kernel().TaskByID(kernel.ThreadID(pid)) == nil {
-		return errno.ESRCH
+	_, err := taskByPID(t, pid)
+	return err
+}
+
+// taskByPID returns the thread pid names (0: the caller), or ESRCH. The
+// affinity calls fail negative pids with ESRCH, as find_process_by_pid
+// finds nothing.
+func taskByPID(t *kernel.Task, pid int32) (*kernel.Task, error) {
+	if pid == 0 {
+		return t, nil
 	}
-	return nil
+	if pid > 0 {
+		if o := t.Kernel().TaskByID(kernel.ThreadID(pid)); o != nil {
+			return o, nil
+		}
+	}
+	return nil, errno.ESRCH
 }
 
 // SchedGetaffinity implements Linux syscall sched_getaffinity(2).
 func SchedGetaffinity(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
 	pid, size, addr := args[0].Int(), args[1].SizeT(), args[2].Pointer()
-	if err := checkPID(t, pid); err != nil {
+	target, err := taskByPID(t, pid)
+	if err != nil {
 		return 0, err
 	}
 	n := runtime.NumCPU()
@@ -230,8 +245,11 @@ func SchedGetaffinity(t *kernel.Task, sysno uintptr, args arch.SyscallArguments)
 		return 0, errno.EINVAL
 	}
 	b := make([]byte, need)
+	mask := target.Affinity()
 	for i := 0; i < n; i++ {
-		b[i/8] |= 1 << (i % 8)
+		if mask == nil || (i/8 < len(mask) && mask[i/8]&(1<<(i%8)) != 0) {
+			b[i/8] |= 1 << (i % 8)
+		}
 	}
 	if _, err := t.CopyOutBytes(addr, b); err != nil {
 		return 0, errno.EFAULT
@@ -242,7 +260,8 @@ func SchedGetaffinity(t *kernel.Task, sysno uintptr, args arch.SyscallArguments)
 // SchedSetaffinity implements Linux syscall sched_setaffinity(2).
 func SchedSetaffinity(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
 	pid, size, addr := args[0].Int(), args[1].SizeT(), args[2].Pointer()
-	if err := checkPID(t, pid); err != nil {
+	target, err := taskByPID(t, pid)
+	if err != nil {
 		return 0, err
 	}
 	b := make([]byte, min(size, 1024))
@@ -252,6 +271,7 @@ func SchedSetaffinity(t *kernel.Task, sysno uintptr, args arch.SyscallArguments)
 	n := runtime.NumCPU()
 	for i := 0; i < n && i/8 < len(b); i++ {
 		if b[i/8]&(1<<(i%8)) != 0 {
+			target.SetAffinity(append([]byte(nil), b...))
 			return 0, nil
 		}
 	}
@@ -349,19 +369,91 @@ func SchedGetPriorityMin(t *kernel.Task, sysno uintptr, args arch.SyscallArgumen
 	return 0, errno.EINVAL
 }
 
-// Getpriority implements Linux syscall getpriority(2). The raw syscall
-// returns 20 - nice.
-func Getpriority(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
-	if which := args[0].Int(); which < 0 || which > 2 {
-		return 0, errno.EINVAL
+// priority(2) "which" values.
+const (
+	prioProcess = 0
+	prioPgrp    = 1
+	prioUser    = 2
+)
+
+// prioTargets returns the processes getpriority/setpriority address.
+func prioTargets(t *kernel.Task, which, who int32) ([]*kernel.ThreadGroup, error) {
+	k := t.Kernel()
+	switch which {
+	case prioProcess:
+		if who == 0 {
+			return []*kernel.ThreadGroup{t.ThreadGroup()}, nil
+		}
+		if o := k.TaskByID(kernel.ThreadID(who)); o != nil {
+			return []*kernel.ThreadGroup{o.ThreadGroup()}, nil
+		}
+		return nil, errno.ESRCH
+	case prioPgrp:
+		pg, _ := t.Getpgid(0)
+		if who != 0 {
+			pg = kernel.ThreadID(who)
+		}
+		var out []*kernel.ThreadGroup
+		for _, tg := range k.ThreadGroups() {
+			if p, _ := tg.ProcessGroupAndSession(); p == pg {
+				out = append(out, tg)
+			}
+		}
+		if len(out) == 0 {
+			return nil, errno.ESRCH
+		}
+		return out, nil
+	case prioUser:
+		uid := uint32(t.Credentials().RealKUID)
+		if who != 0 {
+			uid = uint32(who)
+		}
+		var out []*kernel.ThreadGroup
+		for _, tg := range k.ThreadGroups() {
+			if l := tg.Leader(); l != nil && uint32(l.Credentials().RealKUID) == uid {
+				out = append(out, tg)
+			}
+		}
+		if len(out) == 0 {
+			return nil, errno.ESRCH
+		}
+		return out, nil
 	}
-	return 20, nil
+	return nil, errno.EINVAL
 }
+
+// Getpriority implements Linux syscall getpriority(2). The raw syscall
+// returns 20 - nice of the highest-priority process addressed.
+func Getpriority(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
+	tgs, err := prioTargets(t, args[0].Int(), args[1].Int())
+	if err != nil {
+		return 0, err
+	}
+	best := 19
+	for _, tg := range tgs {
+		best = min(best, tg.Nice())
+	}
+	return uintptr(20 - best), nil
+}
+
+// capSysNice is CAP_SYS_NICE.
+const capSysNice = 23
 
 // Setpriority implements Linux syscall setpriority(2).
 func Setpriority(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
-	if which := args[0].Int(); which < 0 || which > 2 {
-		return 0, errno.EINVAL
+	tgs, err := prioTargets(t, args[0].Int(), args[1].Int())
+	if err != nil {
+		return 0, err
+	}
+	nice := max(-20, min(19, int(args[2].Int())))
+	for _, tg := range tgs {
+		// "EACCES The caller attempted to set a lower nice value (i.e., a
+		// higher process priority), but did not have the required
+		// privilege" - setpriority(2).
+		if nice < tg.Nice() && !t.Credentials().HasCapability(capSysNice) {
+			return 0, errno.EACCES
+		}
+		tg.SetNice(nice)
 	}
 	return 0, nil
 }
