@@ -14,7 +14,10 @@ import (
 // threadSyscalls create, wait for and group processes and threads.
 var threadSyscalls = map[uintptr]kernel.Syscall{
 	24:  {Name: "sched_yield", Fn: SchedYield, Support: kernel.SupportFull},
-	56:  {Name: "clone", Fn: Clone, Support: kernel.SupportPartial, Note: "Namespace flags return EPERM; CLONE_PIDFD and CLONE_INTO_CGROUP return EINVAL."},
+	56:  {Name: "clone", Fn: Clone, Support: kernel.SupportPartial, Note: "Namespace flags return EPERM; CLONE_INTO_CGROUP returns EINVAL."},
+	424: {Name: "pidfd_send_signal", Fn: PidfdSendSignal, Support: kernel.SupportFull},
+	434: {Name: "pidfd_open", Fn: PidfdOpen, Support: kernel.SupportFull},
+	438: {Name: "pidfd_getfd", Fn: PidfdGetfd, Support: kernel.SupportFull},
 	57:  {Name: "fork", Fn: Fork, Support: kernel.SupportFull},
 	58:  {Name: "vfork", Fn: Vfork, Support: kernel.SupportFull},
 	61:  {Name: "wait4", Fn: Wait4, Support: kernel.SupportFull},
@@ -31,6 +34,10 @@ var threadSyscalls = map[uintptr]kernel.Syscall{
 // (flags, stack, parent_tid, child_tid, tls).
 func Clone(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
 	flags := args[0].Uint64()
+	if flags&kernel.CLONE_PIDFD != 0 && flags&kernel.CLONE_PARENT_SETTID != 0 {
+		// Both would use parent_tid.
+		return 0, errno.EINVAL
+	}
 	tid, err := t.Clone(kernel.CloneOptions{
 		Flags:      flags &^ kernel.CSIGNAL,
 		ExitSignal: int(flags & kernel.CSIGNAL),
@@ -38,6 +45,7 @@ func Clone(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, 
 		ParentTID:  args[2].Pointer(),
 		ChildTID:   args[3].Pointer(),
 		TLS:        args[4].Uint64(),
+		PIDFD:      args[2].Pointer(),
 	})
 	return uintptr(tid), err
 }
@@ -84,7 +92,7 @@ func Clone3(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr,
 	copy(ext, b)
 	le := binary.LittleEndian
 	f := func(i int) uint64 { return le.Uint64(ext[8*i:]) }
-	flags, childTID, parentTID, exitSignal, stack, stackSize, tls := f(0), f(2), f(3), f(4), f(5), f(6), f(7)
+	flags, pidfd, childTID, parentTID, exitSignal, stack, stackSize, tls := f(0), f(1), f(2), f(3), f(4), f(5), f(6), f(7)
 	setTID, setTIDSize, cgroup := f(8), f(9), f(10)
 	if flags&kernel.CSIGNAL != 0 || exitSignal >= linux.NSIG {
 		return 0, errno.EINVAL
@@ -111,6 +119,7 @@ func Clone3(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr,
 		ParentTID:  hostarch.Addr(parentTID),
 		ChildTID:   hostarch.Addr(childTID),
 		TLS:        tls,
+		PIDFD:      hostarch.Addr(pidfd),
 	})
 	return uintptr(tid), err
 }
@@ -196,6 +205,17 @@ func Waitid(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr,
 			id, _ = t.Getpgid(0)
 		}
 		o.ByPgid, o.Pgid = true, id
+	case pPidfd:
+		f := t.GetFile(int32(id))
+		if f == nil {
+			return 0, errno.EBADF
+		}
+		tg := kernel.PIDFDFromFile(f)
+		f.DecRef()
+		if tg == nil {
+			return 0, errno.EINVAL
+		}
+		o.Pid = tg.PID()
 	default:
 		return 0, errno.EINVAL
 	}
@@ -264,4 +284,79 @@ func Getsid(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr,
 func SchedYield(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
 	runtime.Gosched()
 	return 0, nil
+}
+
+// PidfdOpen implements Linux syscall pidfd_open(2).
+func PidfdOpen(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
+	pid, flags := kernel.ThreadID(args[0].Int()), args[1].Uint()
+	if flags&^linux.O_NONBLOCK != 0 {
+		return 0, errno.EINVAL
+	}
+	tg, err := t.PIDFDOpen(pid)
+	if err != nil {
+		return 0, err
+	}
+	f := kernel.NewPIDFD(tg, flags)
+	defer f.DecRef()
+	// "The close-on-exec flag is set on the file descriptor."
+	fd, err := t.FDTable().NewFD(0, f, true)
+	return uintptr(fd), err
+}
+
+// PidfdSendSignal implements Linux syscall pidfd_send_signal(2).
+func PidfdSendSignal(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
+	fd, sig, infoAddr, flags := args[0].Int(), int(args[1].Int()), args[2].Pointer(), args[3].Uint()
+	if flags != 0 {
+		return 0, errno.EINVAL
+	}
+	f := t.GetFile(fd)
+	if f == nil {
+		return 0, errno.EBADF
+	}
+	defer f.DecRef()
+	tg := kernel.PIDFDFromFile(f)
+	if tg == nil {
+		return 0, errno.EBADF
+	}
+	var info *linux.SignalInfo
+	if infoAddr != 0 {
+		var err error
+		if info, err = copyInSiginfo(t, sig, infoAddr); err != nil {
+			return 0, err
+		}
+	}
+	if sig == 0 {
+		return 0, t.SignalProcess(tg, 0, nil)
+	}
+	return 0, t.SignalProcess(tg, sig, info)
+}
+
+// PidfdGetfd implements Linux syscall pidfd_getfd(2): a duplicate of
+// another sandbox process's fd, with kill(2)'s permission rule standing in
+// for ptrace's.
+func PidfdGetfd(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
+	pidfd, targetFD, flags := args[0].Int(), args[1].Int(), args[2].Uint()
+	if flags != 0 {
+		return 0, errno.EINVAL
+	}
+	f := t.GetFile(pidfd)
+	if f == nil {
+		return 0, errno.EBADF
+	}
+	defer f.DecRef()
+	tg := kernel.PIDFDFromFile(f)
+	if tg == nil {
+		return 0, errno.EBADF
+	}
+	leader := tg.Leader()
+	if leader == nil || tg != t.ThreadGroup() && !t.Credentials().HasCapability(19 /* CAP_SYS_PTRACE */) {
+		return 0, errno.EPERM
+	}
+	file, _ := leader.FDTable().Get(targetFD)
+	if file == nil {
+		return 0, errno.EBADF
+	}
+	defer file.DecRef()
+	nfd, err := t.FDTable().NewFD(0, file, true)
+	return uintptr(nfd), err
 }
