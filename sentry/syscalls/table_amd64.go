@@ -29,6 +29,7 @@ var families = []map[uintptr]kernel.Syscall{
 	credSyscalls,
 	mountSyscalls,
 	miscSyscalls,
+	socketSyscalls,
 	seccompSyscalls,
 }
 
