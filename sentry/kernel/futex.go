@@ -193,12 +193,9 @@ func (t *Task) FutexRequeue(addr, addr2 hostarch.Addr, private bool, nWake, nReq
 	} else {
 		fm.queues[key] = q
 	}
-	// "the number of waiters that were woken up or requeued" for
-	// CMP_REQUEUE; REQUEUE returns the woken count only.
-	if checkVal {
-		return woken + moved, nil
-	}
-	return woken, nil
+	// Both return "the number of waiters that were woken up or requeued"
+	// (kernel/futex/requeue.c:futex_requeue counts both).
+	return woken + moved, nil
 }
 
 // FUTEX_WAKE_OP operations and comparisons from <linux/futex.h>.

@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"sync"
+
 	"github.com/runsc-lite/runsc-lite/abi/linux"
 	"github.com/runsc-lite/runsc-lite/abi/linux/errno"
 )
@@ -34,7 +36,48 @@ func (tg *ThreadGroup) ITimer(which int) (*IntervalTimer, error) {
 // PosixTimer is a timer_create(2) timer.
 type PosixTimer struct {
 	*IntervalTimer
-	overrun int
+
+	// mu protects the fields below. Lock order: Kernel.mu, then mu; fire
+	// drops mu before it sends.
+	mu sync.Mutex
+	// sigPending is set while the timer's signal is queued; expirations
+	// then count as overruns ("only one signal is queued ... the overrun
+	// count" - timer_getoverrun(2)).
+	sigPending bool
+	overrun    int
+	// lastOverrun is the overrun of the last delivered signal.
+	lastOverrun int
+}
+
+// fired records an expiration (plus overrun missed periods) and reports
+// whether a signal must be queued.
+func (pt *PosixTimer) fired(overrun int) bool {
+	pt.mu.Lock()
+	defer pt.mu.Unlock()
+	if pt.sigPending {
+		pt.overrun += 1 + overrun
+		return false
+	}
+	pt.sigPending, pt.overrun = true, overrun
+	return true
+}
+
+// delivered is called when the timer's signal is dequeued; it returns the
+// overrun the signal carries.
+func (pt *PosixTimer) delivered() int {
+	pt.mu.Lock()
+	defer pt.mu.Unlock()
+	pt.sigPending = false
+	pt.lastOverrun = min(pt.overrun, 1<<31-1)
+	pt.overrun = 0
+	return pt.lastOverrun
+}
+
+// Overrun implements timer_getoverrun.
+func (pt *PosixTimer) Overrun() int {
+	pt.mu.Lock()
+	defer pt.mu.Unlock()
+	return pt.lastOverrun
 }
 
 // sigev_notify values from <asm-generic/siginfo.h>.
@@ -75,7 +118,7 @@ func (t *Task) CreateTimer(notify, signo int, value uint64, targetTID ThreadID) 
 	}
 	pt := &PosixTimer{}
 	pt.IntervalTimer = NewIntervalTimer(func(overrun int) {
-		if notify == SIGEV_NONE {
+		if notify == SIGEV_NONE || !pt.fired(overrun) {
 			return
 		}
 		info := &linux.SignalInfo{Signo: int32(signo), Code: linux.SI_TIMER, TimerID: id, Overrun: int32(overrun), Value: value}

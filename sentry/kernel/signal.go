@@ -204,6 +204,24 @@ func (t *Task) SetSavedSignalMask(mask SignalSet) {
 	t.haveSavedMask = true
 }
 
+// WaitForSignals runs wait with the signals in set unblocked, so that they
+// wake the task, while they still count as blocked for the rule that
+// blocked signals are never discarded as ignored (Linux's real_blocked,
+// for sigtimedwait).
+func (t *Task) WaitForSignals(set SignalSet, wait func()) {
+	k := t.k
+	k.mu.Lock()
+	old := t.sigMask
+	t.realBlocked = old
+	t.setSignalMaskLocked(old &^ set)
+	k.mu.Unlock()
+	wait()
+	k.mu.Lock()
+	t.realBlocked = 0
+	t.setSignalMaskLocked(old)
+	k.mu.Unlock()
+}
+
 // SignalStack returns t's alternate signal stack.
 func (t *Task) SignalStack() (sp, size uint64, flags int32) {
 	return t.altStack.SP, t.altStack.Size, t.altStack.Flags
@@ -292,11 +310,11 @@ func (t *Task) sendSignalLocked(info *linux.SignalInfo, group bool) error {
 		tg.killLocked(SignalStatus(linux.SIGKILL))
 		return nil
 	}
-	if tg.ignoredLocked(signo) && signo != linux.SIGCONT {
+	// "Blocked signals are never ignored, since the signal handler may
+	// change by the time it is unblocked" - kernel/signal.c:sig_ignored.
+	// An ignored SIGCONT has done its work above.
+	if tg.ignoredLocked(signo) && (t.sigMask|t.realBlocked)&SignalSetOf(signo) == 0 {
 		return nil
-	}
-	if signo == linux.SIGCONT && tg.ignoredLocked(signo) {
-		return nil // It continued the process above; there is nothing to run.
 	}
 	q := &t.pending
 	if group {
@@ -428,12 +446,23 @@ func (t *Task) ForceSignal(info *linux.SignalInfo) {
 // dequeueLocked takes the next deliverable signal, thread-directed first.
 func (t *Task) dequeueLocked() *linux.SignalInfo {
 	if s := lowest(t.pending.set &^ t.sigMask); s != 0 {
-		return t.pending.dequeue(s)
+		return t.tg.dequeuedLocked(t.pending.dequeue(s))
 	}
 	if s := lowest(t.tg.pending.set &^ t.sigMask); s != 0 {
-		return t.tg.pending.dequeue(s)
+		return t.tg.dequeuedLocked(t.tg.pending.dequeue(s))
 	}
 	return nil
+}
+
+// dequeuedLocked finishes taking a signal: a POSIX timer's signal carries
+// the expirations that happened while it was pending (its overrun).
+func (tg *ThreadGroup) dequeuedLocked(info *linux.SignalInfo) *linux.SignalInfo {
+	if info != nil && info.Code == linux.SI_TIMER {
+		if pt := tg.Timer(info.TimerID); pt != nil {
+			info.Overrun = int32(pt.delivered())
+		}
+	}
+	return info
 }
 
 // DequeueSignal takes a pending signal in set, for sigtimedwait and
@@ -442,10 +471,10 @@ func (t *Task) DequeueSignal(set SignalSet) *linux.SignalInfo {
 	t.k.mu.Lock()
 	defer t.k.mu.Unlock()
 	if s := lowest(t.pending.set & set); s != 0 {
-		return t.pending.dequeue(s)
+		return t.tg.dequeuedLocked(t.pending.dequeue(s))
 	}
 	if s := lowest(t.tg.pending.set & set); s != 0 {
-		return t.tg.pending.dequeue(s)
+		return t.tg.dequeuedLocked(t.tg.pending.dequeue(s))
 	}
 	return nil
 }

@@ -62,6 +62,9 @@ type Task struct {
 	// sigMask is the blocked signal set. Protected by k.mu (senders read it
 	// to choose a thread); written only by the task goroutine.
 	sigMask SignalSet
+	// realBlocked is the mask in force before sigtimedwait unblocked the
+	// signals it waits for. Protected by k.mu.
+	realBlocked SignalSet
 	// savedMask is restored after a signal handler returns from
 	// sigsuspend/ppoll/pselect; haveSavedMask says it is set. Owned by the
 	// task goroutine.

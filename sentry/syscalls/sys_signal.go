@@ -203,11 +203,11 @@ func RtSigtimedwait(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (
 	if info == nil {
 		// Wait with the awaited signals unblocked, so that they wake us;
 		// then take one before delivery could run it.
-		old := t.SignalMask()
-		t.SetSignalMask(old &^ set)
-		err := t.BlockUntil(nil, deadline, has)
-		info = t.DequeueSignal(set)
-		t.SetSignalMask(old)
+		var err error
+		t.WaitForSignals(set, func() {
+			err = t.BlockUntil(nil, deadline, has)
+			info = t.DequeueSignal(set)
+		})
 		if info == nil {
 			if err == errno.ETIMEDOUT {
 				return 0, errno.EAGAIN
@@ -247,7 +247,14 @@ func copyInSiginfo(t *kernel.Task, signo int, addr hostarch.Addr) (*linux.Signal
 		return nil, errno.EFAULT
 	}
 	binary.LittleEndian.PutUint32(raw[0:], uint32(signo))
-	return &linux.SignalInfo{Signo: int32(signo), Code: int32(binary.LittleEndian.Uint32(raw[8:])), Raw: &raw}, nil
+	le := binary.LittleEndian
+	// The guest's siginfo is passed on as is; the fields signalfd reports
+	// (the sigqueue layout: pid, uid, value) are decoded too.
+	return &linux.SignalInfo{
+		Signo: int32(signo), Code: int32(le.Uint32(raw[8:])),
+		Pid: int32(le.Uint32(raw[16:])), UID: le.Uint32(raw[20:]), Value: le.Uint64(raw[24:]),
+		Raw: &raw,
+	}, nil
 }
 
 // RtSigqueueinfo implements Linux syscall rt_sigqueueinfo(2).

@@ -22,7 +22,7 @@ var timerSyscalls = map[uintptr]kernel.Syscall{
 	222: {Name: "timer_create", Fn: TimerCreate, Support: kernel.SupportPartial, Note: "CPU-time clocks run on wall-clock time."},
 	223: {Name: "timer_settime", Fn: TimerSettime, Support: kernel.SupportFull},
 	224: {Name: "timer_gettime", Fn: TimerGettime, Support: kernel.SupportFull},
-	225: {Name: "timer_getoverrun", Fn: TimerGetoverrun, Support: kernel.SupportPartial, Note: "Always 0."},
+	225: {Name: "timer_getoverrun", Fn: TimerGetoverrun, Support: kernel.SupportFull},
 	226: {Name: "timer_delete", Fn: TimerDelete, Support: kernel.SupportFull},
 	230: {Name: "clock_nanosleep", Fn: ClockNanosleep, Support: kernel.SupportFull},
 	282: {Name: "signalfd", Fn: Signalfd, Support: kernel.SupportFull},
@@ -298,10 +298,11 @@ func TimerGettime(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (ui
 
 // TimerGetoverrun implements Linux syscall timer_getoverrun(2).
 func TimerGetoverrun(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
-	if t.ThreadGroup().Timer(args[0].Int()) == nil {
+	pt := t.ThreadGroup().Timer(args[0].Int())
+	if pt == nil {
 		return 0, errno.EINVAL
 	}
-	return 0, nil
+	return uintptr(pt.Overrun()), nil
 }
 
 // TimerDelete implements Linux syscall timer_delete(2).
