@@ -119,6 +119,9 @@ type Task struct {
 	// otherwise it runs or is in the guest: R).
 	blocked atomic.Bool
 
+	// keepCaps is PR_SET_KEEPCAPS. Owned by the task goroutine.
+	keepCaps bool
+
 	// affinity is sched_setaffinity's mask (nil: every CPU). Protected by
 	// k.mu.
 	affinity []byte

@@ -125,6 +125,7 @@ func (t *Task) Clone(o CloneOptions) (ThreadID, error) {
 		pc:          k.Platform.NewContext(),
 		mm:          childMM,
 		creds:       t.creds,
+		keepCaps:    t.keepCaps,
 		name:        t.name,
 		interruptCh: make(chan struct{}, 1),
 		start:       time.Now(),

@@ -8,14 +8,23 @@ import (
 // noID is the -1 that leaves an id unchanged in set*id calls.
 const noID = ^uint32(0)
 
+// KeepCaps returns PR_GET_KEEPCAPS.
+func (t *Task) KeepCaps() bool { return t.keepCaps }
+
+// SetKeepCaps implements PR_SET_KEEPCAPS.
+func (t *Task) SetKeepCaps(on bool) { t.keepCaps = on }
+
 // fixCaps applies the capability rules of a uid change, as
 // security/commoncap.c:cap_emulate_setxuid: losing uid 0 everywhere drops
-// the permitted and effective sets; leaving euid 0 drops the effective
-// set; gaining euid 0 makes the effective set the permitted one.
-func fixCaps(old, c *auth.Credentials) {
+// the permitted and effective sets (unless PR_SET_KEEPCAPS keeps the
+// permitted one); leaving euid 0 drops the effective set; gaining euid 0
+// makes the effective set the permitted one.
+func fixCaps(old, c *auth.Credentials, keep bool) {
 	oldRoot := old.RealKUID == 0 || old.EffectiveKUID == 0 || old.SavedKUID == 0
 	newRoot := c.RealKUID == 0 || c.EffectiveKUID == 0 || c.SavedKUID == 0
-	if oldRoot && !newRoot {
+	if oldRoot && !newRoot && keep {
+		c.EffectiveCaps = 0
+	} else if oldRoot && !newRoot {
 		c.PermittedCaps, c.EffectiveCaps = 0, 0
 	}
 	if old.EffectiveKUID == 0 && c.EffectiveKUID != 0 {
@@ -51,7 +60,7 @@ func (t *Task) SetResUID(r, e, s uint32) error {
 		c.SavedKUID = auth.KUID(s)
 	}
 	c.FSKUID = c.EffectiveKUID
-	fixCaps(old, c)
+	fixCaps(old, c, t.keepCaps)
 	t.creds = c
 	return nil
 }
@@ -103,7 +112,7 @@ func (t *Task) SetReUID(r, e uint32) error {
 		c.SavedKUID = auth.KUID(s)
 	}
 	c.FSKUID = c.EffectiveKUID
-	fixCaps(old, c)
+	fixCaps(old, c, t.keepCaps)
 	t.creds = c
 	return nil
 }

@@ -32,7 +32,7 @@ var processSyscalls = map[uintptr]kernel.Syscall{
 	218: {Name: "set_tid_address", Fn: SetTidAddress, Support: kernel.SupportFull},
 	231: {Name: "exit_group", Fn: ExitGroup, Support: kernel.SupportFull},
 	273: {Name: "set_robust_list", Fn: SetRobustList, Support: kernel.SupportFull},
-	302: {Name: "prlimit64", Fn: Prlimit64, Support: kernel.SupportPartial, Note: "Only the calling process (pid 0 or its own)."},
+	302: {Name: "prlimit64", Fn: Prlimit64, Support: kernel.SupportFull},
 	318: {Name: "getrandom", Fn: Getrandom, Support: kernel.SupportFull},
 	334: {Name: "rseq", Support: kernel.SupportPartial, Errno: errno.ENOSYS, Note: "Returns ENOSYS, as gVisor on ptrace and systrap; glibc carries on without it."},
 
@@ -266,10 +266,21 @@ func Prlimit64(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintp
 	if res < 0 || res >= kernel.RLIM_NLIMITS {
 		return 0, errno.EINVAL
 	}
-	if pid != 0 && kernel.ThreadID(pid) != t.ThreadGroup().PID() {
-		// sandbox-divergence: only the caller's own limits until processes
-		// can name each other.
-		return 0, errno.ESRCH
+	target := t
+	if pid != 0 {
+		if target = t.Kernel().TaskByID(kernel.ThreadID(pid)); target == nil {
+			return 0, errno.ESRCH
+		}
+		// Another process's limits need the credentials check of
+		// kernel/sys.c:check_prlimit_permission.
+		if target.ThreadGroup() != t.ThreadGroup() {
+			c, tc := t.Credentials(), target.Credentials()
+			same := c.RealKUID == tc.RealKUID && c.RealKUID == tc.EffectiveKUID && c.RealKUID == tc.SavedKUID &&
+				c.RealKGID == tc.RealKGID && c.RealKGID == tc.EffectiveKGID && c.RealKGID == tc.SavedKGID
+			if !same && !c.HasCapability(capSysResource) {
+				return 0, errno.EPERM
+			}
+		}
 	}
 	var nl kernel.Limit
 	if newAddr != 0 {
@@ -278,9 +289,9 @@ func Prlimit64(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintp
 			return 0, err
 		}
 	}
-	old := t.ThreadGroup().Limit(int(res))
+	old := target.ThreadGroup().Limit(int(res))
 	if newAddr != 0 {
-		if err := setLimit(t, int(res), nl); err != nil {
+		if err := setLimit(target, int(res), nl); err != nil {
 			return 0, err
 		}
 	}
@@ -292,6 +303,9 @@ func Prlimit64(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintp
 	return 0, nil
 }
 
+// capSysResource is CAP_SYS_RESOURCE.
+const capSysResource = 24
+
 // setLimit applies setrlimit(2)'s rules: the soft limit may not exceed the
 // hard one, and raising the hard limit needs CAP_SYS_RESOURCE.
 func setLimit(t *kernel.Task, res int, l kernel.Limit) error {
@@ -299,7 +313,6 @@ func setLimit(t *kernel.Task, res int, l kernel.Limit) error {
 		return errno.EINVAL
 	}
 	old := t.ThreadGroup().Limit(res)
-	const capSysResource = 24
 	if l.Max > old.Max && !t.Credentials().HasCapability(capSysResource) {
 		return errno.EPERM
 	}

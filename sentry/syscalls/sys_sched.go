@@ -147,11 +147,15 @@ func Prctl(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, 
 		}
 		return 0, nil
 	case prGetKeepcaps:
+		if t.KeepCaps() {
+			return 1, nil
+		}
 		return 0, nil
 	case prSetKeepcaps:
 		if arg2.Uint64() > 1 {
 			return 0, errno.EINVAL
 		}
+		t.SetKeepCaps(arg2.Uint64() == 1)
 		return 0, nil
 	case prSetChildSubreaper:
 		t.ThreadGroup().SetSubreaper(arg2.Uint64() != 0)
