@@ -1,6 +1,7 @@
 // Package dev builds the sandbox's /dev: a small tmpfs holding the memory
 // devices (null, zero, full, random, urandom), the conventional symlinks
-// into /proc/self/fd, and empty pts/ and shm/ directories. The host's /dev
+// into /proc/self/fd and pts/ptmx, and empty pts/ and shm/ directories
+// (mount points for devpts and a tmpfs). The host's /dev
 // is never visible.
 package dev
 
@@ -9,6 +10,7 @@ import (
 
 	"github.com/runsc-lite/runsc-lite/abi/linux"
 	"github.com/runsc-lite/runsc-lite/abi/linux/errno"
+	"github.com/runsc-lite/runsc-lite/fs/devpts"
 	"github.com/runsc-lite/runsc-lite/fs/tmpfs"
 	"github.com/runsc-lite/runsc-lite/fs/vfs"
 )
@@ -81,6 +83,13 @@ type TTYContext interface {
 	ControllingTTY() (*vfs.FileDescription, error)
 }
 
+// PTYContext is implemented by contexts whose session may have a
+// pseudo-terminal as its controlling terminal (a task).
+type PTYContext interface {
+	// ControllingPTY returns the session's pseudo-terminal, if any.
+	ControllingPTY() (*devpts.Terminal, bool)
+}
+
 // ttyDevice is /dev/tty (TTYAUX_MAJOR 5, minor 0): opening it opens the
 // caller's controlling terminal.
 type ttyDevice struct{}
@@ -88,6 +97,11 @@ type ttyDevice struct{}
 // Open implements tmpfs.Device. The new file shares the terminal's open
 // file description's state, which for a terminal is only its flags.
 func (ttyDevice) Open(ctx vfs.Context, flags uint32) (vfs.FileDescriptionImpl, error) {
+	if pc, ok := ctx.(PTYContext); ok {
+		if term, ok := pc.ControllingPTY(); ok {
+			return term.OpenTTY(ctx, flags)
+		}
+	}
 	tc, ok := ctx.(TTYContext)
 	if !ok {
 		return nil, errno.ENXIO
@@ -137,6 +151,9 @@ func New(ctx vfs.Context) (*tmpfs.Filesystem, vfs.DirInode, error) {
 		"stdin":  "/proc/self/fd/0",
 		"stdout": "/proc/self/fd/1",
 		"stderr": "/proc/self/fd/2",
+		// As on Linux with a devpts mounted newinstance: the
+		// multiplexer is the devpts instance's own.
+		"ptmx": "pts/ptmx",
 	} {
 		if _, err := root.Symlink(ctx, name, target); err != nil {
 			return nil, nil, err

@@ -529,6 +529,10 @@ func (i *inode) Link(ctx vfs.Context, name string, target vfs.Inode) error {
 		return err
 	}
 	i.addChildLocked(name, t)
+	if t.name == "" {
+		// An O_TMPFILE file gets its first name.
+		t.parent, t.name = i, name
+	}
 	return nil
 }
 
@@ -620,6 +624,77 @@ func (i *inode) Rename(ctx vfs.Context, oldName string, child vfs.Inode, newPare
 	c.parent, c.name = np, newName
 	if ct == linux.S_IFDIR && np.lowerHasLocked(ctx, newName) {
 		c.opaque = true
+	}
+	return nil
+}
+
+// Tmpfile implements vfs.TmpfileInode: the file lives in the upper layer.
+func (i *inode) Tmpfile(ctx vfs.Context, mode linux.FileMode) (vfs.Inode, error) {
+	i.fs.mu.Lock()
+	defer i.fs.mu.Unlock()
+	if err := i.copyUpLocked(ctx); err != nil {
+		return nil, err
+	}
+	ti, ok := i.upper.(vfs.TmpfileInode)
+	if !ok {
+		return nil, errno.EOPNOTSUPP
+	}
+	up, err := ti.Tmpfile(ctx, mode)
+	if err != nil {
+		return nil, err
+	}
+	// parent stays set for copy-up's sake (an upper file needs none);
+	// Link names it.
+	return &inode{fs: i.fs, parent: i, upper: up, ino: i.fs.newInoLocked()}, nil
+}
+
+// Exchange implements vfs.ExchangeInode: both files are copied up (a
+// directory with lower entries with its whole subtree, as Rename does)
+// and exchanged in the upper layer. Both names stay occupied, so no
+// whiteouts change.
+func (i *inode) Exchange(ctx vfs.Context, oldName string, child vfs.Inode, newParent vfs.DirInode, newName string, other vfs.Inode) error {
+	a, ok := child.(*inode)
+	b, ok2 := other.(*inode)
+	np, ok3 := newParent.(*inode)
+	if !ok || !ok2 || !ok3 || np.fs != i.fs {
+		return errno.EXDEV
+	}
+	i.fs.mu.Lock()
+	defer i.fs.mu.Unlock()
+	types := make([]linux.FileMode, 2)
+	for k, c := range []*inode{a, b} {
+		t, err := fileType(ctx, c.top())
+		if err != nil {
+			return err
+		}
+		types[k] = t
+		if t == linux.S_IFDIR && c.lower != nil && !c.opaque {
+			if err := c.copyUpTreeLocked(ctx); err != nil {
+				return err
+			}
+		}
+		if err := c.copyUpLocked(ctx); err != nil {
+			return err
+		}
+	}
+	if err := np.copyUpLocked(ctx); err != nil {
+		return err
+	}
+	ex, ok := i.upper.(vfs.ExchangeInode)
+	if !ok {
+		return errno.EINVAL
+	}
+	if err := ex.Exchange(ctx, oldName, a.upper, np.upper.(vfs.DirInode), newName, b.upper); err != nil {
+		return err
+	}
+	i.addChildLocked(oldName, b)
+	np.addChildLocked(newName, a)
+	a.parent, a.name, b.parent, b.name = np, newName, i, oldName
+	if types[0] == linux.S_IFDIR && np.lowerHasLocked(ctx, newName) {
+		a.opaque = true
+	}
+	if types[1] == linux.S_IFDIR && i.lowerHasLocked(ctx, oldName) {
+		b.opaque = true
 	}
 	return nil
 }

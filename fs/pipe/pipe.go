@@ -235,3 +235,54 @@ func Size(f *vfs.FileDescription) (int64, error) {
 	defer e.p.mu.Unlock()
 	return int64(e.p.size), nil
 }
+
+// IsPipe reports whether f is a pipe or FIFO end.
+func IsPipe(f *vfs.FileDescription) bool {
+	_, ok := f.Impl().(*end)
+	return ok
+}
+
+// Tee implements tee(2)'s copy: up to n bytes buffered in in's pipe are
+// appended to out's pipe without being consumed. It returns EAGAIN when
+// in's pipe is empty but has writers, or out's has no room (the caller
+// waits), 0 at end of file, and EPIPE if out has no readers. "EINVAL
+// fd_in or fd_out does not refer to a pipe; or fd_in and fd_out refer to
+// the same pipe" - tee(2).
+func Tee(in, out *vfs.FileDescription, n int) (int, error) {
+	ie, ok := in.Impl().(*end)
+	oe, ok2 := out.Impl().(*end)
+	if !ok || !ok2 || ie.p == oe.p {
+		return 0, errno.EINVAL
+	}
+	if !ie.reader || oe.reader {
+		return 0, errno.EBADF
+	}
+	ip, op := ie.p, oe.p
+	ip.mu.Lock()
+	if len(ip.buf) == 0 {
+		w := ip.writers
+		ip.mu.Unlock()
+		if w == 0 {
+			return 0, nil
+		}
+		return 0, errno.EAGAIN
+	}
+	data := append([]byte(nil), ip.buf[:min(n, len(ip.buf))]...)
+	ip.mu.Unlock()
+
+	op.mu.Lock()
+	if op.readers == 0 {
+		op.mu.Unlock()
+		return 0, errno.EPIPE
+	}
+	room := op.size - len(op.buf)
+	if room <= 0 {
+		op.mu.Unlock()
+		return 0, errno.EAGAIN
+	}
+	data = data[:min(room, len(data))]
+	op.buf = append(op.buf, data...)
+	op.mu.Unlock()
+	op.Notify(vfs.EventIn)
+	return len(data), nil
+}

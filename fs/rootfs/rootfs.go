@@ -11,6 +11,7 @@ import (
 	"github.com/runsc-lite/runsc-lite/abi/linux"
 	"github.com/runsc-lite/runsc-lite/abi/linux/errno"
 	"github.com/runsc-lite/runsc-lite/fs/dev"
+	"github.com/runsc-lite/runsc-lite/fs/devpts"
 	"github.com/runsc-lite/runsc-lite/fs/hostfs"
 	"github.com/runsc-lite/runsc-lite/fs/overlay"
 	"github.com/runsc-lite/runsc-lite/fs/proc"
@@ -52,6 +53,7 @@ func ParseVolume(spec string) (Volume, error) {
 //	           rootfsDir (read-only hostfs); guest changes never reach the host
 //	/dev       devfs (null, zero, full, random, urandom, fd/std* symlinks),
 //	           hiding the host's /dev
+//	/dev/pts   devpts (pseudo-terminals; /dev/ptmx links to pts/ptmx)
 //	/dev/shm   an empty tmpfs, mode 1777
 //	/proc      procfs showing the sandbox's processes
 //	/sys       a minimal read-only sysfs (devices/system/cpu/{online,possible})
@@ -168,6 +170,7 @@ func build(lowerFS *hostfs.Filesystem, lowerRoot vfs.DirInode, topts tmpfs.Optio
 		return nil, vfs.VirtualDentry{}, err
 	}
 	shmFS, shmRoot := tmpfs.New(topts, 0o1777, 0, 0)
+	ptsFS, ptsRoot := devpts.New()
 	procFS, procRoot := proc.New()
 	sysFS, sysRoot, err := newSysfs(ctx)
 	if err != nil {
@@ -180,6 +183,7 @@ func build(lowerFS *hostfs.Filesystem, lowerRoot vfs.DirInode, topts tmpfs.Optio
 		opts vfs.MountOptions
 	}{
 		{"/dev", devFS, devRoot, vfs.MountOptions{Source: "udev", Data: "mode=755"}},
+		{"/dev/pts", ptsFS, ptsRoot, vfs.MountOptions{Source: "devpts", Data: "gid=5,mode=620,ptmxmode=666"}},
 		{"/dev/shm", shmFS, shmRoot, vfs.MountOptions{Source: "tmpfs", Data: "mode=1777"}},
 		{"/proc", procFS, procRoot, vfs.MountOptions{Source: "proc"}},
 		{"/sys", sysFS, sysRoot, vfs.MountOptions{Source: "sysfs", ReadOnly: true}},

@@ -554,3 +554,48 @@ func (fd *regularFD) Mappable() (memmap.Mappable, bool) {
 
 // Stat implements vfs.FileDescriptionImpl.Stat.
 func (fd *regularFD) Stat(ctx vfs.Context) (linux.Statx, error) { return fd.inode.Stat(ctx) }
+
+// Tmpfile implements vfs.TmpfileInode: a regular file with no links,
+// freed after its last close unless linked.
+func (i *Inode) Tmpfile(ctx vfs.Context, mode linux.FileMode) (vfs.Inode, error) {
+	uid, gid := vfs.Owner(ctx)
+	i.fs.mu.Lock()
+	defer i.fs.mu.Unlock()
+	if i.fileType() != linux.S_IFDIR {
+		return nil, errno.ENOTDIR
+	}
+	c := i.fs.newInodeLocked(linux.S_IFREG|mode.Permissions(), uid, gid)
+	c.nlink = 0
+	c.seals = linux.F_SEAL_SEAL
+	return c, nil
+}
+
+// Exchange implements vfs.ExchangeInode.
+func (i *Inode) Exchange(_ vfs.Context, oldName string, child vfs.Inode, newParent vfs.DirInode, newName string, other vfs.Inode) error {
+	a, ok := child.(*Inode)
+	b, ok2 := other.(*Inode)
+	np, ok3 := newParent.(*Inode)
+	if !ok || !ok2 || !ok3 || np.fs != i.fs {
+		return errno.EXDEV
+	}
+	i.fs.mu.Lock()
+	defer i.fs.mu.Unlock()
+	if i.children[oldName] != a || np.children[newName] != b {
+		return errno.ENOENT
+	}
+	i.children[oldName], np.children[newName] = b, a
+	if i != np {
+		// A directory moving to another parent takes its ".." link along.
+		if a.fileType() == linux.S_IFDIR {
+			i.nlink--
+			np.nlink++
+		}
+		if b.fileType() == linux.S_IFDIR {
+			np.nlink--
+			i.nlink++
+		}
+	}
+	now := vfs.NowStatxTimestamp()
+	i.mtime, i.ctime, np.mtime, np.ctime, a.ctime, b.ctime = now, now, now, now, now, now
+	return nil
+}

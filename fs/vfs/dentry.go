@@ -27,6 +27,9 @@ type Dentry struct {
 	parent  *Dentry
 	name    string
 	deleted bool
+	// linkable marks an unnamed O_TMPFILE file that linkat(2) may give a
+	// name although it is deleted (Linux's I_LINKABLE). Immutable.
+	linkable bool
 
 	// mu protects the fields below.
 	mu sync.Mutex

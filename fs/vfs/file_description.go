@@ -153,6 +153,11 @@ func (fd *FileDescription) DecRef() {
 	switch r := fd.refs.Add(-1); {
 	case r == 0:
 		fd.releaseLocks()
+		if fd.IsWritable() {
+			fd.notifyFile(linux.IN_CLOSE_WRITE)
+		} else {
+			fd.notifyFile(linux.IN_CLOSE_NOWRITE)
+		}
 		fd.impl.Release()
 	case r < 0:
 		panic("vfs: DecRef on a released FileDescription")
@@ -209,6 +214,9 @@ func (fd *FileDescription) Read(ctx Context, dst []byte) (int, error) {
 		for {
 			n, err := fd.impl.Read(ctx, dst, -1)
 			if err != errAgain {
+				if n > 0 {
+					fd.notifyFile(linux.IN_ACCESS)
+				}
 				return n, err
 			}
 			if werr := fd.waitReady(ctx, EventIn); werr != nil {
@@ -217,9 +225,12 @@ func (fd *FileDescription) Read(ctx Context, dst []byte) (int, error) {
 		}
 	}
 	fd.offMu.Lock()
-	defer fd.offMu.Unlock()
 	n, err := fd.impl.Read(ctx, dst, fd.off)
 	fd.off += int64(n)
+	fd.offMu.Unlock()
+	if n > 0 {
+		fd.notifyFile(linux.IN_ACCESS)
+	}
 	return n, err
 }
 
@@ -234,7 +245,11 @@ func (fd *FileDescription) PRead(ctx Context, dst []byte, off int64) (int, error
 	if off < 0 {
 		return 0, errno.EINVAL
 	}
-	return fd.impl.Read(ctx, dst, off)
+	n, err := fd.impl.Read(ctx, dst, off)
+	if n > 0 {
+		fd.notifyFile(linux.IN_ACCESS)
+	}
+	return n, err
 }
 
 // Write writes at and advances the file offset, or at the end of the file
@@ -253,6 +268,9 @@ func (fd *FileDescription) Write(ctx Context, src []byte) (int, error) {
 			if err != errAgain || done == len(src) {
 				if done > 0 && err == errAgain {
 					err = nil
+				}
+				if done > 0 {
+					fd.notifyFile(linux.IN_MODIFY)
 				}
 				if done > 0 && err != nil && err != errAgain {
 					// Report what was written; the error shows next time.
@@ -283,6 +301,9 @@ func (fd *FileDescription) Write(ctx Context, src []byte) (int, error) {
 	}
 	n, err := fd.impl.Write(ctx, src, fd.off)
 	fd.off += int64(n)
+	if n > 0 {
+		fd.notifyFile(linux.IN_MODIFY)
+	}
 	return n, err
 }
 
@@ -312,7 +333,11 @@ func (fd *FileDescription) PWrite(ctx Context, src []byte, off int64) (int, erro
 	if err != nil {
 		return 0, err
 	}
-	return fd.impl.Write(ctx, src, off)
+	n, err := fd.impl.Write(ctx, src, off)
+	if n > 0 {
+		fd.notifyFile(linux.IN_MODIFY)
+	}
+	return n, err
 }
 
 // FileSizeLimiter is implemented by contexts with an RLIMIT_FSIZE (a
@@ -435,8 +460,10 @@ func (fd *FileDescription) IterDirents(ctx Context, cb func(d Dirent, nextOff in
 		return errno.ENOTDIR
 	}
 	fd.offMu.Lock()
-	defer fd.offMu.Unlock()
-	return d.iterate(ctx, &fd.off, cb)
+	err := d.iterate(ctx, &fd.off, cb)
+	fd.offMu.Unlock()
+	fd.notifyFile(linux.IN_ACCESS)
+	return err
 }
 
 // ReadAt implements io.ReaderAt (and mm.File) for the loader and private

@@ -2,6 +2,7 @@ package vfs
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -138,7 +139,7 @@ func (vfs *VirtualFilesystem) OpenAt(ctx Context, pop *PathOperation, opts OpenO
 func (vfs *VirtualFilesystem) openAt(ctx Context, pop *PathOperation, opts OpenOptions) (*FileDescription, error) {
 	flags := opts.Flags
 	if flags&linux.O_TMPFILE == linux.O_TMPFILE {
-		return nil, errno.EOPNOTSUPP
+		return vfs.openTmpfile(ctx, pop, flags, opts.Mode)
 	}
 	if flags&linux.O_PATH != 0 {
 		// "When O_PATH is specified in flags, flag bits other than
@@ -166,6 +167,72 @@ func (vfs *VirtualFilesystem) openAt(ctx Context, pop *PathOperation, opts OpenO
 		return nil, err
 	}
 	return vfs.openResolvedLocked(ctx, vd, flags, created)
+}
+
+// TmpfileInode is implemented by directories of filesystems that support
+// O_TMPFILE.
+type TmpfileInode interface {
+	// Tmpfile makes a regular file with no name and no links (mode has
+	// the permissions), which lives until its last open file closes
+	// unless Link gives it a name.
+	Tmpfile(ctx Context, mode linux.FileMode) (Inode, error)
+}
+
+// openTmpfile implements open(O_TMPFILE): "Create an unnamed temporary
+// regular file. The pathname argument specifies a directory" - open(2).
+// Unless O_EXCL is given, linkat(2) can give the file a name later.
+func (vfs *VirtualFilesystem) openTmpfile(ctx Context, pop *PathOperation, flags uint32, mode linux.FileMode) (*FileDescription, error) {
+	// "O_TMPFILE must be specified with one of O_RDWR or O_WRONLY".
+	if acc := flags & linux.O_ACCMODE; acc != linux.O_WRONLY && acc != linux.O_RDWR {
+		return nil, errno.EINVAL
+	}
+	vfs.treeMu.RLock()
+	defer vfs.treeMu.RUnlock()
+	r, err := vfs.newResolver(ctx, pop)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := r.resolve(true)
+	if err != nil {
+		return nil, err
+	}
+	if isDir, err := r.isDir(dir); err != nil {
+		return nil, err
+	} else if !isDir {
+		return nil, errno.ENOTDIR
+	}
+	st, err := dir.Mount.stat(ctx, dir.Dentry)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkStatPermissions(ctx.Credentials(), MayWrite|MayExec, &st); err != nil {
+		return nil, err
+	}
+	if dir.Mount.ReadOnly() {
+		return nil, errno.EROFS
+	}
+	ti, ok := dir.Dentry.inode.(TmpfileInode)
+	if !ok {
+		return nil, errno.EOPNOTSUPP
+	}
+	inode, err := ti.Tmpfile(ctx, linux.S_IFREG|mode.Permissions())
+	if err != nil {
+		return nil, err
+	}
+	ist, err := inode.Stat(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// Linux shows such a file as "/dir/#INO (deleted)".
+	d := newDentry(dir.Dentry, "#"+strconv.FormatUint(ist.Ino, 10), inode)
+	d.deleted = true
+	d.linkable = flags&linux.O_EXCL == 0
+	flags &^= linux.O_TMPFILE | linux.O_CREAT | linux.O_EXCL | linux.O_TRUNC
+	impl, err := inode.Open(ctx, flags)
+	if err != nil {
+		return nil, err
+	}
+	return NewFileDescription(impl, flags, VirtualDentry{dir.Mount, d}, FileDescriptionOptions{}), nil
 }
 
 // Open opens the file vd with flags (no O_CREAT), checking permissions.
@@ -256,7 +323,9 @@ func (vfs *VirtualFilesystem) createLocked(ctx Context, parent VirtualDentry, na
 	if err != nil {
 		return VirtualDentry{}, err
 	}
-	return VirtualDentry{parent.Mount, parent.Dentry.insertChildLocked(name, inode)}, nil
+	c := parent.Dentry.insertChildLocked(name, inode)
+	vfs.notifyDirLocked(parent.Dentry, linux.IN_CREATE, 0, name, c)
+	return VirtualDentry{parent.Mount, c}, nil
 }
 
 // openResolvedLocked opens vd.
@@ -302,6 +371,7 @@ func (vfs *VirtualFilesystem) openResolvedLocked(ctx Context, vd VirtualDentry, 
 			}
 		}
 	}
+	vfs.notifyLocked(vd.Dentry, linux.IN_OPEN)
 	if t == linux.S_IFDIR {
 		return NewFileDescription(&dirFD{vd: vd}, flags, vd, FileDescriptionOptions{}), nil
 	}
@@ -430,6 +500,21 @@ func (vfs *VirtualFilesystem) LinkAt(ctx Context, oldpop, newpop *PathOperation)
 	if err != nil {
 		return err
 	}
+	return vfs.linkLocked(ctx, old, newpop)
+}
+
+// Link implements linkat(2) with AT_EMPTY_PATH: newpop becomes a new name
+// for the file old (an open file's, which may be an O_TMPFILE file).
+func (vfs *VirtualFilesystem) Link(ctx Context, old VirtualDentry, newpop *PathOperation) error {
+	vfs.treeMu.Lock()
+	defer vfs.treeMu.Unlock()
+	return vfs.linkLocked(ctx, old, newpop)
+}
+
+// linkLocked is the common part of LinkAt and Link.
+//
+// Preconditions: treeMu is held for writing.
+func (vfs *VirtualFilesystem) linkLocked(ctx Context, old VirtualDentry, newpop *PathOperation) error {
 	if t, err := old.Dentry.fileType(ctx); err != nil {
 		return err
 	} else if t == linux.S_IFDIR {
@@ -458,13 +543,14 @@ func (vfs *VirtualFilesystem) LinkAt(ctx Context, oldpop, newpop *PathOperation)
 	if parent.Mount != old.Mount {
 		return errno.EXDEV
 	}
-	if old.Dentry.deleted {
+	if old.Dentry.deleted && !old.Dentry.linkable {
 		return errno.ENOENT
 	}
 	_, err = vfs.createLocked(ctx, parent, name, func(dir DirInode) (Inode, error) {
 		if err := dir.Link(ctx, name, old.Dentry.inode); err != nil {
 			return nil, err
 		}
+		vfs.notifyLinkCountLocked(old.Dentry)
 		return old.Dentry.inode, nil
 	})
 	return err
@@ -532,6 +618,9 @@ func (vfs *VirtualFilesystem) UnlinkAt(ctx Context, pop *PathOperation) error {
 		return err
 	}
 	parent.Dentry.removeChildLocked(name, child.Dentry)
+	vfs.notifyLinkCountLocked(child.Dentry)
+	vfs.notifyDirLocked(parent.Dentry, linux.IN_DELETE, 0, name, child.Dentry)
+	vfs.notifyDeadLocked(ctx, child.Dentry, false)
 	return nil
 }
 
@@ -579,13 +668,34 @@ func (vfs *VirtualFilesystem) RmdirAt(ctx Context, pop *PathOperation) error {
 		return err
 	}
 	parent.Dentry.removeChildLocked(name, child.Dentry)
+	vfs.notifyDeadLocked(ctx, child.Dentry, true)
+	vfs.notifyDirLocked(parent.Dentry, linux.IN_DELETE, 0, name, child.Dentry)
 	return nil
 }
 
-// RenameAt implements renameat2(2) with flags 0 or RENAME_NOREPLACE.
+// ExchangeInode is implemented by directories that support
+// renameat2(RENAME_EXCHANGE).
+type ExchangeInode interface {
+	// Exchange atomically swaps child (called oldName in this directory)
+	// and other (called newName in newParent, a directory of the same
+	// filesystem). The VFS has checked permissions and that neither is an
+	// ancestor of the other's new parent.
+	Exchange(ctx Context, oldName string, child Inode, newParent DirInode, newName string, other Inode) error
+}
+
+// RenameAt implements renameat2(2) with flags 0, RENAME_NOREPLACE or
+// RENAME_EXCHANGE. RENAME_WHITEOUT (for overlayfs's own use) is EINVAL.
 func (vfs *VirtualFilesystem) RenameAt(ctx Context, oldpop, newpop *PathOperation, flags uint32) error {
-	if flags&^linux.RENAME_NOREPLACE != 0 {
+	if flags&^(linux.RENAME_NOREPLACE|linux.RENAME_EXCHANGE) != 0 {
 		return errno.EINVAL
+	}
+	// "EINVAL ... RENAME_NOREPLACE and RENAME_EXCHANGE were both
+	// specified" - rename(2).
+	if flags&linux.RENAME_NOREPLACE != 0 && flags&linux.RENAME_EXCHANGE != 0 {
+		return errno.EINVAL
+	}
+	if flags&linux.RENAME_EXCHANGE != 0 {
+		return vfs.exchange(ctx, oldpop, newpop)
 	}
 	vfs.treeMu.Lock()
 	defer vfs.treeMu.Unlock()
@@ -712,6 +822,14 @@ func (vfs *VirtualFilesystem) RenameAt(ctx Context, oldpop, newpop *PathOperatio
 	if replaced != nil {
 		newParent.Dentry.removeChildLocked(newName, replaced)
 	}
+	vfs.notifyRenameLocked(oldParent.Dentry, oldName, newParent.Dentry, newName, old.Dentry)
+	if replaced != nil {
+		dir := newType(ctx, replaced)
+		if !dir {
+			vfs.notifyLinkCountLocked(replaced)
+		}
+		vfs.notifyDeadLocked(ctx, replaced, dir)
+	}
 	oldParent.Dentry.forgetChildLocked(oldName)
 	d := old.Dentry
 	d.parent, d.name = newParent.Dentry, newName
@@ -795,7 +913,17 @@ func (vfs *VirtualFilesystem) SetStat(ctx Context, vd VirtualDentry, opts *SetSt
 	if vd.Mount.ReadOnly() {
 		return errno.EROFS
 	}
-	return vd.Dentry.inode.SetStat(ctx, opts)
+	if err := vd.Dentry.inode.SetStat(ctx, opts); err != nil {
+		return err
+	}
+	// "IN_ATTRIB: Metadata changed"; a truncation is IN_MODIFY.
+	if mask&linux.STATX_SIZE != 0 {
+		vfs.notify(vd.Dentry, linux.IN_MODIFY)
+	}
+	if mask&^linux.STATX_SIZE != 0 {
+		vfs.notify(vd.Dentry, linux.IN_ATTRIB)
+	}
+	return nil
 }
 
 // PathName returns vd's path from the tree's root, with " (deleted)" if it
@@ -858,4 +986,167 @@ func NowStatxTimestamp() linux.StatxTimestamp {
 // CheckAccess checks ats against attributes st with ctx's credentials.
 func (vfs *VirtualFilesystem) CheckAccess(ctx Context, st *linux.Statx, ats AccessTypes) error {
 	return checkStatPermissions(ctx.Credentials(), ats, st)
+}
+
+// OpenSibling opens name, a file in the directory that holds vd, without
+// following a final symlink: TIOCGPTPEER opens the slave next to the
+// master's ptmx this way, so that the slave is in the tree.
+func (vfs *VirtualFilesystem) OpenSibling(ctx Context, vd VirtualDentry, name string, flags uint32) (*FileDescription, error) {
+	vfs.treeMu.RLock()
+	parent := vd.Dentry.parent
+	if parent == nil || vd.Dentry.deleted {
+		vfs.treeMu.RUnlock()
+		return nil, errno.ENOENT
+	}
+	dir := VirtualDentry{vd.Mount, parent}
+	r, err := vfs.newResolver(ctx, &PathOperation{Root: dir, Start: dir, Path: name})
+	var fd *FileDescription
+	if err == nil {
+		var child VirtualDentry
+		if child, err = r.resolve(false); err == nil {
+			fd, err = vfs.openResolvedLocked(ctx, child, flags&^(linux.O_CREAT|linux.O_TRUNC), false)
+		}
+	}
+	vfs.treeMu.RUnlock()
+	if err != nil {
+		return nil, err
+	}
+	return fd.waitOpen(ctx)
+}
+
+// exchange implements renameat2(RENAME_EXCHANGE): "Atomically exchange
+// oldpath and newpath. Both pathnames must exist but may be of different
+// types" - rename(2).
+func (vfs *VirtualFilesystem) exchange(ctx Context, oldpop, newpop *PathOperation) error {
+	vfs.treeMu.Lock()
+	defer vfs.treeMu.Unlock()
+	or, err := vfs.newResolver(ctx, oldpop)
+	if err != nil {
+		return err
+	}
+	oldParent, oldName, err := or.resolveParent()
+	if err != nil {
+		return err
+	}
+	nr, err := vfs.newResolver(ctx, newpop)
+	if err != nil {
+		return err
+	}
+	newParent, newName, err := nr.resolveParent()
+	if err != nil {
+		return err
+	}
+	for _, n := range []string{oldName, newName} {
+		if n == "" || n == "." || n == ".." {
+			return errno.EBUSY
+		}
+	}
+	a, err := or.step(oldName)
+	if err != nil {
+		return err
+	}
+	b, err := nr.step(newName)
+	if err != nil {
+		return err
+	}
+	if oldParent.Mount != newParent.Mount || a.Mount != oldParent.Mount || b.Mount != newParent.Mount {
+		if a.Mount != oldParent.Mount || b.Mount != newParent.Mount {
+			return errno.EBUSY // One of them is a mount point.
+		}
+		return errno.EXDEV
+	}
+	if a.Dentry == b.Dentry {
+		return nil
+	}
+	aType, err := a.Dentry.fileType(ctx)
+	if err != nil {
+		return err
+	}
+	bType, err := b.Dentry.fileType(ctx)
+	if err != nil {
+		return err
+	}
+	if (or.mustBeDir && aType != linux.S_IFDIR) || (nr.mustBeDir && bType != linux.S_IFDIR) {
+		return errno.ENOTDIR
+	}
+	// Neither may end up beneath itself.
+	for d := newParent.Dentry; d != nil; d = d.parent {
+		if d == a.Dentry {
+			return errno.EINVAL
+		}
+	}
+	for d := oldParent.Dentry; d != nil; d = d.parent {
+		if d == b.Dentry {
+			return errno.EINVAL
+		}
+	}
+	if err := vfs.removeCheckLocked(ctx, oldParent, a); err != nil {
+		return err
+	}
+	if err := vfs.removeCheckLocked(ctx, newParent, b); err != nil {
+		return err
+	}
+	if oldParent.Dentry != newParent.Dentry {
+		for _, c := range []struct {
+			vd VirtualDentry
+			t  linux.FileMode
+		}{{a, aType}, {b, bType}} {
+			if c.t != linux.S_IFDIR {
+				continue
+			}
+			st, err := c.vd.Mount.stat(ctx, c.vd.Dentry)
+			if err != nil {
+				return err
+			}
+			if err := checkStatPermissions(ctx.Credentials(), MayWrite, &st); err != nil {
+				return err
+			}
+		}
+	}
+	oldDir, ok := oldParent.Dentry.inode.(ExchangeInode)
+	newDir, ok2 := newParent.Dentry.inode.(DirInode)
+	if !ok || !ok2 {
+		return errno.EINVAL
+	}
+	if err := oldDir.Exchange(ctx, oldName, a.Dentry.inode, newDir, newName, b.Dentry.inode); err != nil {
+		return err
+	}
+	vfs.notifyRenameLocked(oldParent.Dentry, oldName, newParent.Dentry, newName, a.Dentry)
+	vfs.notifyRenameLocked(newParent.Dentry, newName, oldParent.Dentry, oldName, b.Dentry)
+	ad, bd := a.Dentry, b.Dentry
+	oldParent.Dentry.forgetChildLocked(oldName)
+	newParent.Dentry.forgetChildLocked(newName)
+	ad.parent, ad.name, bd.parent, bd.name = newParent.Dentry, newName, oldParent.Dentry, oldName
+	for _, c := range []*Dentry{ad, bd} {
+		p := c.parent
+		if p.dynamic {
+			continue
+		}
+		p.mu.Lock()
+		if p.children == nil {
+			p.children = map[string]*Dentry{}
+		}
+		p.children[c.name] = c
+		p.mu.Unlock()
+	}
+	return nil
+}
+
+// notifyRenameLocked reports that child moved from oldName in oldDir to
+// newName in newDir: IN_MOVED_FROM and IN_MOVED_TO with a shared cookie,
+// and IN_MOVE_SELF to the file's own watches.
+func (vfs *VirtualFilesystem) notifyRenameLocked(oldDir *Dentry, oldName string, newDir *Dentry, newName string, child *Dentry) {
+	if !vfs.watching() {
+		return
+	}
+	cookie := vfs.watches.cookies.Add(1)
+	vfs.notifyDirLocked(oldDir, linux.IN_MOVED_FROM, cookie, oldName, child)
+	vfs.notifyDirLocked(newDir, linux.IN_MOVED_TO, cookie, newName, child)
+	vfs.watches.deliver(child.inode, linux.IN_MOVE_SELF, 0, "", false)
+}
+
+// newType reports whether d is a directory.
+func newType(ctx Context, d *Dentry) bool {
+	t, err := d.fileType(ctx)
+	return err == nil && t == linux.S_IFDIR
 }

@@ -23,6 +23,9 @@ type PathOperation struct {
 	Path string
 	// FollowFinalSymlink follows a symlink named by the last component.
 	FollowFinalSymlink bool
+	// Resolve are openat2(2)'s RESOLVE_* flags restricting the walk
+	// (RESOLVE_CACHED is the caller's business).
+	Resolve uint32
 }
 
 // resolver walks a path one component at a time.
@@ -39,6 +42,22 @@ type resolver struct {
 	// mustBeDir is set when the path ends in "/".
 	mustBeDir bool
 	symlinks  int
+	// rflags are the RESOLVE_* flags. With RESOLVE_BENEATH or
+	// RESOLVE_IN_ROOT ("scoped"), root is the starting directory.
+	rflags uint32
+}
+
+// scoped reports whether the walk is confined to its starting directory.
+func (r *resolver) scoped() bool {
+	return r.rflags&(linux.RESOLVE_BENEATH|linux.RESOLVE_IN_ROOT) != 0
+}
+
+// checkXDev enforces RESOLVE_NO_XDEV on a move from r.cur to next.
+func (r *resolver) checkXDev(next VirtualDentry) error {
+	if r.rflags&linux.RESOLVE_NO_XDEV != 0 && next.Mount != r.cur.Mount {
+		return errno.EXDEV
+	}
+	return nil
 }
 
 // newResolver prepares to walk pop.
@@ -53,9 +72,20 @@ func (vfs *VirtualFilesystem) newResolver(ctx Context, pop *PathOperation) (*res
 	if len(p) >= linux.PATH_MAX {
 		return nil, errno.ENAMETOOLONG
 	}
-	r := &resolver{vfs: vfs, ctx: ctx, creds: ctx.Credentials(), root: pop.Root, cur: pop.Start}
+	r := &resolver{vfs: vfs, ctx: ctx, creds: ctx.Credentials(), root: pop.Root, cur: pop.Start, rflags: pop.Resolve}
+	if r.scoped() {
+		// "RESOLVE_IN_ROOT: Treat the directory referred to by dirfd as
+		// the root directory while resolving pathname" - openat2(2);
+		// RESOLVE_BENEATH fails instead of staying there.
+		r.root = pop.Start
+	}
 	if p[0] == '/' {
-		r.cur = pop.Root
+		// An absolute path starts at the root whatever dirfd is, so
+		// RESOLVE_NO_XDEV has nothing to check yet (fs/namei.c:path_init).
+		if r.rflags&linux.RESOLVE_BENEATH != 0 {
+			return nil, errno.EXDEV
+		}
+		r.cur = r.root
 	}
 	if !r.root.Ok() || !r.cur.Ok() {
 		return nil, errno.ENOENT
@@ -127,7 +157,14 @@ func (r *resolver) step(name string) (VirtualDentry, error) {
 		return VirtualDentry{}, err
 	}
 	if name == ".." {
-		return r.parent(r.cur), nil
+		if r.rflags&linux.RESOLVE_BENEATH != 0 && r.cur == r.root {
+			return VirtualDentry{}, errno.EXDEV
+		}
+		p := r.parent(r.cur)
+		if err := r.checkXDev(p); err != nil {
+			return VirtualDentry{}, err
+		}
+		return p, nil
 	}
 	if len(name) > linux.NAME_MAX {
 		return VirtualDentry{}, errno.ENAMETOOLONG
@@ -140,7 +177,11 @@ func (r *resolver) step(name string) (VirtualDentry, error) {
 	if err != nil {
 		return VirtualDentry{}, err
 	}
-	return r.vfs.followMountsLocked(VirtualDentry{r.cur.Mount, child}), nil
+	next := r.vfs.followMountsLocked(VirtualDentry{r.cur.Mount, child})
+	if err := r.checkXDev(next); err != nil {
+		return VirtualDentry{}, err
+	}
+	return next, nil
 }
 
 // parent returns vd's "..": vd itself at the caller's root or the tree's
@@ -183,11 +224,26 @@ func (r *resolver) symlinkInode(vd VirtualDentry) (SymlinkInode, error) {
 // target can never lead outside the caller's root.
 func (r *resolver) follow(link SymlinkInode) error {
 	r.symlinks++
-	if r.symlinks > MaxSymlinkTraversals {
+	if r.symlinks > MaxSymlinkTraversals || r.rflags&linux.RESOLVE_NO_SYMLINKS != 0 {
 		return errno.ELOOP
 	}
 	if ml, ok := link.(MagicLinkInode); ok {
-		if vd, ok := ml.MagicLink(r.ctx); ok {
+		vd, ok := ml.MagicLink(r.ctx)
+		// fs/namei.c:nd_jump_link: magic links are ELOOP with
+		// RESOLVE_NO_MAGICLINKS and "not currently safe for scoped
+		// lookups".
+		if ok || r.rflags&linux.RESOLVE_NO_MAGICLINKS != 0 {
+			switch {
+			case r.rflags&linux.RESOLVE_NO_MAGICLINKS != 0:
+				return errno.ELOOP
+			case r.scoped():
+				return errno.EXDEV
+			}
+		}
+		if ok {
+			if err := r.checkXDev(vd); err != nil {
+				return err
+			}
 			r.cur = vd
 			return nil
 		}
@@ -203,6 +259,12 @@ func (r *resolver) follow(link SymlinkInode) error {
 		return errno.ENAMETOOLONG
 	}
 	if target[0] == '/' {
+		if r.rflags&linux.RESOLVE_BENEATH != 0 {
+			return errno.EXDEV
+		}
+		if err := r.checkXDev(r.root); err != nil {
+			return err
+		}
 		r.cur = r.root
 	}
 	comps, trailing := splitPath(target)

@@ -12,6 +12,8 @@
 //	VirtualFilesystem.treeMu (write for namespace changes, read for walks)
 //	  Dentry.mu (a dentry's child cache; never two at once)
 //	    filesystem-internal locks (tmpfs.Filesystem.mu, overlay inode mu, ...)
+//	    watchRegistry.mu (inotify watches)
+//	      Inotify.mu
 //	FileDescription.offMu
 //	  filesystem-internal locks
 //
@@ -69,6 +71,9 @@ type VirtualFilesystem struct {
 
 	nextMountID  atomic.Uint64
 	nextDevMinor atomic.Uint32
+
+	// watches are the inotify watches on the tree's inodes (inotify.go).
+	watches watchRegistry
 }
 
 // mountPoint identifies a dentry within a particular mount.

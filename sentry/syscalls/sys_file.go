@@ -13,15 +13,40 @@ import (
 
 // openat is the common part of open, openat and creat.
 func openat(t *kernel.Task, dirfd int32, pathAddr hostarch.Addr, flags, mode uint32) (uintptr, error) {
+	return openatResolve(t, dirfd, pathAddr, flags, mode, 0)
+}
+
+// openatResolve is openat with openat2(2)'s RESOLVE_* flags.
+func openatResolve(t *kernel.Task, dirfd int32, pathAddr hostarch.Addr, flags, mode, resolve uint32) (uintptr, error) {
 	// Since Linux 6.4, "O_CREAT | O_DIRECTORY" is EINVAL
 	// (fs/open.c:build_open_flags).
-	if flags&linux.O_CREAT != 0 && flags&linux.O_DIRECTORY != 0 {
+	const oTmpfileOnly = linux.O_TMPFILE &^ linux.O_DIRECTORY // __O_TMPFILE
+	if flags&oTmpfileOnly != 0 {
+		// O_TMPFILE needs O_DIRECTORY (part of its value) and refuses
+		// O_CREAT (fs/open.c:build_open_flags, O_TMPFILE_MASK).
+		if flags&(linux.O_TMPFILE|linux.O_CREAT) != linux.O_TMPFILE {
+			return 0, errno.EINVAL
+		}
+	} else if flags&linux.O_CREAT != 0 && flags&linux.O_DIRECTORY != 0 {
 		return 0, errno.EINVAL
 	}
-	pop, err := copyInPathOp(t, dirfd, pathAddr, flags&linux.O_NOFOLLOW == 0)
+	path, err := copyInPath(t, pathAddr)
 	if err != nil {
 		return 0, err
 	}
+	pop, err := pathOp(t, dirfd, path, flags&linux.O_NOFOLLOW == 0)
+	if err != nil {
+		return 0, err
+	}
+	if resolve&(linux.RESOLVE_BENEATH|linux.RESOLVE_IN_ROOT) != 0 && path != "" && path[0] == '/' {
+		// A scoped walk is relative to dirfd even for an absolute path.
+		dir, err := pathOp(t, dirfd, ".", true)
+		if err != nil {
+			return 0, err
+		}
+		pop.Start = dir.Start
+	}
+	pop.Resolve = resolve
 	mode = mode & 0o7777 &^ t.FSContext().Umask()
 	// fs/open.c:do_sys_open forces O_LARGEFILE on 64-bit, so F_GETFL
 	// shows it.
@@ -42,6 +67,59 @@ func Open(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, e
 // Openat implements Linux syscall openat(2).
 func Openat(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
 	return openat(t, args[0].Int(), args[1].Pointer(), args[2].Uint(), args[3].ModeT())
+}
+
+// Openat2 implements Linux syscall openat2(2), whose checks are stricter
+// than openat's (fs/open.c:build_open_flags with how from
+// copy_struct_from_user).
+func Openat2(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
+	dirfd, pathAddr, howAddr, size := args[0].Int(), args[1].Pointer(), args[2].Pointer(), args[3].SizeT()
+	// "EINVAL size was smaller than any known version of struct
+	// open_how"; "E2BIG ... size was larger than ... and the extra bytes
+	// were not zero"; anything over a page is E2BIG outright.
+	if size < linux.OPEN_HOW_SIZE_VER0 {
+		return 0, errno.EINVAL
+	}
+	if size > hostarch.PageSize {
+		return 0, errno.E2BIG
+	}
+	buf := make([]byte, size)
+	if _, err := t.CopyInBytes(howAddr, buf); err != nil {
+		return 0, err
+	}
+	for _, b := range buf[linux.OPEN_HOW_SIZE_VER0:] {
+		if b != 0 {
+			return 0, errno.E2BIG
+		}
+	}
+	how := linux.OpenHow{
+		Flags:   binary.LittleEndian.Uint64(buf[0:]),
+		Mode:    binary.LittleEndian.Uint64(buf[8:]),
+		Resolve: binary.LittleEndian.Uint64(buf[16:]),
+	}
+	if how.Flags&^uint64(linux.VALID_OPEN_FLAGS) != 0 || how.Resolve&^uint64(linux.VALID_RESOLVE_FLAGS) != 0 {
+		return 0, errno.EINVAL
+	}
+	flags := uint32(how.Flags)
+	// "mode must be zero unless O_CREAT or O_TMPFILE", and only
+	// permission bits.
+	if how.Mode&^0o7777 != 0 || (how.Mode != 0 && flags&linux.O_CREAT == 0 && flags&linux.O_TMPFILE != linux.O_TMPFILE) {
+		return 0, errno.EINVAL
+	}
+	if flags&linux.O_PATH != 0 && flags&^(linux.O_PATH|linux.O_DIRECTORY|linux.O_NOFOLLOW|linux.O_CLOEXEC|linux.O_LARGEFILE) != 0 {
+		return 0, errno.EINVAL
+	}
+	if how.Resolve&linux.RESOLVE_BENEATH != 0 && how.Resolve&linux.RESOLVE_IN_ROOT != 0 {
+		return 0, errno.EINVAL
+	}
+	// "RESOLVE_CACHED: Make the open operation fail unless all path
+	// components are already present in the kernel's lookup cache" with
+	// EAGAIN: the sentry does not promise that, so the caller retries
+	// without it, as it must be ready to.
+	if how.Resolve&linux.RESOLVE_CACHED != 0 {
+		return 0, errno.EAGAIN
+	}
+	return openatResolve(t, dirfd, pathAddr, flags, uint32(how.Mode), uint32(how.Resolve))
 }
 
 // Creat implements Linux syscall creat(2): "equivalent to open() with flags

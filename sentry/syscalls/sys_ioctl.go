@@ -5,6 +5,7 @@ import (
 
 	"github.com/runsc-lite/runsc-lite/abi/linux"
 	"github.com/runsc-lite/runsc-lite/abi/linux/errno"
+	"github.com/runsc-lite/runsc-lite/fs/vfs"
 	"github.com/runsc-lite/runsc-lite/sentry/arch"
 	"github.com/runsc-lite/runsc-lite/sentry/kernel"
 )
@@ -38,6 +39,8 @@ func Ioctl(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, 
 		}
 		f.SetStatusFlags(flags)
 		return 0, nil
+	case linux.TIOCGPTPEER:
+		return openPTYPeer(t, f, uint32(arg))
 	case linux.FIONREAD:
 		st, err := f.Stat(t)
 		if err != nil {
@@ -58,4 +61,30 @@ func Ioctl(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, 
 		}
 	}
 	return f.Ioctl(t, t, cmd, arg)
+}
+
+// ptyMaster is a pseudo-terminal master (devpts).
+type ptyMaster interface {
+	PeerName() string
+}
+
+// openPTYPeer implements TIOCGPTPEER: "open the slave ... and return a
+// new file descriptor for it" without knowing its path - ioctl_tty(2).
+// flags are open(2)'s (O_RDWR, O_NOCTTY, O_CLOEXEC...).
+func openPTYPeer(t *kernel.Task, f *vfs.FileDescription, flags uint32) (uintptr, error) {
+	m, ok := f.Impl().(ptyMaster)
+	if !ok {
+		return 0, errno.ENOTTY
+	}
+	const allowed = linux.O_ACCMODE | linux.O_NOCTTY | linux.O_CLOEXEC | linux.O_NONBLOCK
+	if flags&^allowed != 0 {
+		return 0, errno.EINVAL
+	}
+	peer, err := t.VFS().OpenSibling(t, f.VirtualDentry(), m.PeerName(), flags|linux.O_LARGEFILE)
+	if err != nil {
+		return 0, err
+	}
+	defer peer.DecRef()
+	fd, err := t.FDTable().NewFD(0, peer, flags&linux.O_CLOEXEC != 0)
+	return uintptr(fd), err
 }

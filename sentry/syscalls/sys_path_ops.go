@@ -64,9 +64,9 @@ func Unlinkat(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintpt
 
 // renameat is rename(2), renameat(2) and renameat2(2).
 func renameat(t *kernel.Task, olddirfd int32, oldAddr hostarch.Addr, newdirfd int32, newAddr hostarch.Addr, flags uint32) (uintptr, error) {
-	// RENAME_EXCHANGE and RENAME_WHITEOUT are not supported; EINVAL is
-	// what filesystems that lack them return.
-	if flags&^linux.RENAME_NOREPLACE != 0 {
+	// RENAME_WHITEOUT is not supported; EINVAL is what filesystems that
+	// lack it return.
+	if flags&^(linux.RENAME_NOREPLACE|linux.RENAME_EXCHANGE) != 0 {
 		return 0, errno.EINVAL
 	}
 	oldpop, err := copyInPathOp(t, olddirfd, oldAddr, false)
@@ -123,11 +123,33 @@ func linkat(t *kernel.Task, olddirfd int32, oldAddr hostarch.Addr, newdirfd int3
 	if flags&^(linux.AT_SYMLINK_FOLLOW|linux.AT_EMPTY_PATH) != 0 {
 		return 0, errno.EINVAL
 	}
-	oldpop, err := copyInPathOp(t, olddirfd, oldAddr, flags&linux.AT_SYMLINK_FOLLOW != 0)
+	oldPath, err := copyInPath(t, oldAddr)
 	if err != nil {
 		return 0, err
 	}
 	newpop, err := copyInPathOp(t, newdirfd, newAddr, false)
+	if err != nil {
+		return 0, err
+	}
+	if oldPath == "" && flags&linux.AT_EMPTY_PATH != 0 {
+		// "If oldpath is an empty string, create a link to the file
+		// referenced by olddirfd" - linkat(2), which may be an
+		// O_TMPFILE file without a name.
+		if olddirfd == linux.AT_FDCWD {
+			return 0, errno.EPERM // The cwd is a directory.
+		}
+		f := t.GetFile(olddirfd)
+		if f == nil {
+			return 0, errno.EBADF
+		}
+		defer f.DecRef()
+		vd := f.VirtualDentry()
+		if !vd.Ok() {
+			return 0, errno.ENOENT
+		}
+		return 0, t.VFS().Link(t, vd, &newpop)
+	}
+	oldpop, err := pathOp(t, olddirfd, oldPath, flags&linux.AT_SYMLINK_FOLLOW != 0)
 	if err != nil {
 		return 0, err
 	}

@@ -20,6 +20,13 @@ var fsProbeCases = []probeCase{
 		return []string{scratch(t, "fifo")}
 	}},
 	{name: "fs_memfd", probe: "fs_memfd", args: noArgs},
+	{name: "fs_pty", probe: "fs_pty", args: noArgs},
+	{name: "fs_openat2", probe: "fs_openat2", args: func(t *testing.T, _ bool) []string {
+		return []string{scratch(t, "openat2")}
+	}},
+	{name: "fs_inotify", probe: "fs_inotify", args: func(t *testing.T, _ bool) []string {
+		return []string{scratch(t, "inotify")}
+	}},
 }
 
 // TestFSProbes runs every filesystem probe natively and in the sandbox and
