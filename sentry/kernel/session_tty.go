@@ -295,3 +295,25 @@ func signalGroupLocked(pg *ProcessGroup, signo int) {
 		m.sendSignalLocked(&linux.SignalInfo{Signo: int32(signo), Code: linux.SI_KERNEL})
 	}
 }
+
+// sessionLeaderExitLocked does what tty_jobctrl.c:disassociate_ctty(1)
+// does when a session leader exits: the foreground group of its
+// controlling pseudo-terminal gets SIGHUP and SIGCONT, and the session
+// loses the terminal.
+//
+// Preconditions: k.mu is held.
+func (tg *ThreadGroup) sessionLeaderExitLocked() {
+	if tg.pgrp == nil || tg.pgrp.session.id != tg.pid {
+		return
+	}
+	tty := cttyOf(tg.pgrp.session)
+	if tty == nil {
+		return
+	}
+	if fg := tty.foreground; fg != nil {
+		signalGroupLocked(fg, linux.SIGHUP)
+		signalGroupLocked(fg, linux.SIGCONT)
+	}
+	setCTTY(tty.session, nil)
+	tty.session, tty.foreground = nil, nil
+}

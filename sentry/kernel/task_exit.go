@@ -91,6 +91,7 @@ func (tg *ThreadGroup) exitLocked(status WaitStatus) {
 	tg.zombie = true
 	tg.status = status
 	tg.stopped = false
+	tg.sessionLeaderExitLocked()
 
 	if tg.parent == nil {
 		// "If the init process of a PID namespace terminates, the kernel
