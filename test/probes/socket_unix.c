@@ -343,6 +343,10 @@ static void named(const char *dir)
 	expect_err("recv on listener", recv(l, buf, 1, MSG_DONTWAIT));
 	fcntl(l, F_SETFL, O_NONBLOCK);
 	expect_err("accept empty nonblock", accept(l, NULL, NULL));
+	shutdown(l, SHUT_RD);
+	expect_err("accept nonblock after SHUT_RD", accept(l, NULL, NULL));
+	fcntl(l, F_SETFL, 0);
+	expect_err("accept after SHUT_RD", accept(l, NULL, NULL));
 	expect_err("sendto on connected stream", sendto(c, "x", 1, 0, (struct sockaddr *)&a, al));
 	int u = socket(AF_UNIX, SOCK_STREAM, 0);
 	expect_err("send unconnected stream", send(u, "x", 1, 0));

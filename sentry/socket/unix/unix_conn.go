@@ -339,6 +339,12 @@ func (s *Socket) Accept(ctx socket.Context, flags uint32, nonblocking bool) (*vf
 			return true, errno.EINVAL
 		}
 		if len(s.acceptQ) == 0 {
+			if s.shutdown&rcvShutdown != 0 && !nonblocking {
+				// A blocking skb_recv_datagram gives up on a shut-down
+				// socket, and unix_accept reports EINVAL; a
+				// non-blocking one is EAGAIN first.
+				return true, errno.EINVAL
+			}
 			return false, nil
 		}
 		n = s.acceptQ[0]
