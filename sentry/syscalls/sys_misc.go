@@ -26,6 +26,62 @@ var miscSyscalls = map[uintptr]kernel.Syscall{
 	322: {Name: "execveat", Fn: Execveat, Support: kernel.SupportPartial, Note: "Paths relative to a directory fd are resolved through /proc/self/fd."},
 	325: {Name: "mlock2", Fn: Mlock2, Support: kernel.SupportPartial, Note: "Checked and accepted."},
 	436: {Name: "close_range", Fn: CloseRange, Support: kernel.SupportFull},
+	237: {Name: "mbind", Fn: Mbind, Support: kernel.SupportPartial, Note: "One NUMA node: policies are accepted and have no effect."},
+	238: {Name: "set_mempolicy", Fn: SetMempolicy, Support: kernel.SupportPartial, Note: "One NUMA node: policies are accepted and have no effect."},
+	239: {Name: "get_mempolicy", Fn: GetMempolicy, Support: kernel.SupportPartial, Note: "Always MPOL_DEFAULT on node 0."},
+}
+
+// NUMA policy modes from <linux/mempolicy.h>; the sandbox is one node.
+const (
+	mpolDefault   = 0
+	mpolLocal     = 4
+	mpolMax       = 7
+	mpolModeFlags = 0xe000 // MPOL_F_STATIC_NODES|RELATIVE_NODES|NUMA_BALANCING
+)
+
+// Mbind implements Linux syscall mbind(2).
+func Mbind(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
+	addr, length, mode := args[0].Pointer(), args[1].Uint64(), args[2].Uint()
+	if !addr.IsPageAligned() || mode&^mpolModeFlags >= mpolMax {
+		return 0, errno.EINVAL
+	}
+	n, ok := hostarch.PageRoundUp(length)
+	if !ok {
+		return 0, errno.EINVAL
+	}
+	return 0, t.MemoryManager().CheckMapped(addr, n)
+}
+
+// SetMempolicy implements Linux syscall set_mempolicy(2).
+func SetMempolicy(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
+	if args[0].Uint()&^mpolModeFlags >= mpolMax {
+		return 0, errno.EINVAL
+	}
+	return 0, nil
+}
+
+// GetMempolicy implements Linux syscall get_mempolicy(2).
+func GetMempolicy(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
+	modeAddr, maskAddr, maxnode, flags := args[0].Pointer(), args[1].Pointer(), args[2].Uint64(), args[4].Uint()
+	const mpolFNode, mpolFAddr, mpolFMemsAllowed = 1, 2, 4
+	if flags&^(mpolFNode|mpolFAddr|mpolFMemsAllowed) != 0 {
+		return 0, errno.EINVAL
+	}
+	if modeAddr != 0 {
+		// MPOL_F_NODE|MPOL_F_ADDR asks for the node of a page: node 0.
+		var b [4]byte
+		if _, err := t.CopyOutBytes(modeAddr, b[:]); err != nil {
+			return 0, errno.EFAULT
+		}
+	}
+	if maskAddr != 0 && maxnode > 0 {
+		b := make([]byte, (maxnode+63)/64*8)
+		b[0] = 1 // node 0
+		if _, err := t.CopyOutBytes(maskAddr, b); err != nil {
+			return 0, errno.EFAULT
+		}
+	}
+	return 0, nil
 }
 
 // Mincore implements Linux syscall mincore(2).
