@@ -4,7 +4,7 @@
 #   bench/run.sh [RUNSC_LITE]        (default: bin/runsc-lite; `make bench` builds it)
 #
 # Environment:
-#   PLATFORM   --platform for the sandbox (default ptrace)
+#   PLATFORM   --platform for the sandbox (default seccomptrap, the default platform)
 #   REPS       runs per benchmark; the median is reported (default 5)
 #   STARTUPS   runs of the start-up benchmark (default 20)
 #
@@ -17,7 +17,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 runsc=$(realpath "${1:-$here/../bin/runsc-lite}")
-platform=${PLATFORM:-ptrace}
+platform=${PLATFORM:-seccomptrap}
 reps=${REPS:-5}
 startups=${STARTUPS:-20}
 out=$here/out
