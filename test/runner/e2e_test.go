@@ -37,6 +37,7 @@ func TestCommands(t *testing.T) {
 		{name: "true", argv: []string{"/bin/true"}},
 		{name: "false", argv: []string{"/bin/false"}, wantStatus: 1},
 		{name: "sh exit 7", argv: []string{"/bin/sh", "-c", "exit 7"}, wantStatus: 7},
+		{name: "sh pipeline loop", argv: []string{"/bin/sh", "-c", "for i in 1 2 3; do echo $i | cat; done | wc -l"}, wantStdout: "3\n"},
 		{name: "sh builtins", argv: []string{"/bin/sh", "-c", `x=4; echo "$((x * 10 + 2))"; echo "$0"`}, wantStdout: "42\n/bin/sh\n"},
 		{name: "cat os-release", argv: []string{"/bin/cat", "/etc/os-release"}},
 		{name: "ls -la /usr/bin", argv: []string{"/bin/ls", "-la", "/usr/bin"}},
@@ -52,6 +53,12 @@ func TestCommands(t *testing.T) {
 			name: "busybox sh loop",
 			argv: []string{"/bin/busybox", "sh", "-c", `i=0; while [ $i -lt 20 ]; do echo $i | /bin/busybox tr 0-9 a-j | /bin/busybox wc -c; i=$((i+1)); done | /bin/busybox sort | /bin/busybox uniq -c`},
 			tool: "/bin/busybox", pkg: "busybox-static",
+		},
+		{
+			name: "busybox seq sort head tr",
+			argv: []string{"/bin/busybox", "sh", "-c", "seq 1 20000 | sort -rn | head -3 | tr 0-9 a-j"},
+			tool: "/bin/busybox", pkg: "busybox-static",
+			wantStdout: "caaaa\nbjjjj\nbjjji\n",
 		},
 		{
 			name: "busybox exit status of a pipeline",
