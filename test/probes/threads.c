@@ -105,7 +105,10 @@ static void raw_clone(void)
 	check("CLONE_CHILD_CLEARTID join", raw_ctid == 0 && atomic_load(&raw_ran));
 	check("clone thread gettid", raw_tid_seen == tid && raw_tid_seen != getpid());
 	check("clone thread getpid", raw_tgid_seen == getpid());
-	/* The thread is gone: tgkill to it fails. */
+	/* The thread is gone: tgkill to it fails. Linux clears ctid before
+	 * the thread is released, so allow it a moment. */
+	for (int i = 0; i < 1000 && syscall(SYS_tgkill, getpid(), tid, 0) == 0; i++)
+		usleep(1000);
 	expect_err("tgkill exited thread", syscall(SYS_tgkill, getpid(), tid, 0));
 	munmap(stack, sz);
 }
