@@ -63,7 +63,8 @@ static inline void expect_err(const char *what, long r)
  * arguments every section runs; "-name" arguments leave sections out, and
  * plain "name" arguments run only those sections. The runner uses this to
  * keep a part that hits a known sandbox bug out of the main comparison.
- * Code outside any section always runs. */
+ * Code outside any section always runs, and a section inside another runs
+ * only if the outer one does: name both. */
 static int probe_argc;
 static char **probe_argv;
 

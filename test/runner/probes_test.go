@@ -53,13 +53,13 @@ var probeCases = []probeCase{
 	{name: "mmap-segv-readonly", probe: "mmap", args: fixedArgs("segv-readonly"), wantStatus: 128 + 11},
 	// Processes, threads and signals. Sections that hit a known sandbox
 	// bug are left out here ("-section") and run by knownBugCases.
-	{name: "forkwait", probe: "forkwait", args: fixedArgs("-core", "-sigchld-blocked")},
-	{name: "threads", probe: "threads", args: fixedArgs("-file-fault-race")},
+	{name: "forkwait", probe: "forkwait", args: noArgs},
+	{name: "threads", probe: "threads", args: noArgs},
 	{name: "signals", probe: "signals", args: noArgs},
-	{name: "futex", probe: "futex", args: fixedArgs("-requeue-count")},
+	{name: "futex", probe: "futex", args: noArgs},
 	{name: "pipes", probe: "pipes", args: noArgs},
-	{name: "poll", probe: "poll", args: fixedArgs("-select-timeout-left", "-signalfd-sigqueue-info")},
-	{name: "timers", probe: "timers", args: fixedArgs("-overrun")},
+	{name: "poll", probe: "poll", args: fixedArgs("-select-timeout-left")},
+	{name: "timers", probe: "timers", args: noArgs},
 }
 
 // knownBugCases are probe runs that fail in the sandbox because of a sandbox
@@ -75,37 +75,9 @@ var knownBugCases = []struct {
 	variants []string
 }{
 	{
-		probeCase: probeCase{name: "forkwait-core", probe: "forkwait", args: fixedArgs("core")},
-		bug:       "the core bit (0x80) of the wait status is set for a SIGSEGV/SIGABRT death although RLIMIT_CORE is 0 and the process is not dumpable, so no core is written (Linux sets it only for a written dump)",
-	},
-	{
-		probeCase: probeCase{name: "forkwait-sigchld-blocked", probe: "forkwait", args: fixedArgs("sigchld-blocked")},
-		bug:       "a blocked SIGCHLD whose action is SIG_DFL is discarded instead of queued: sigtimedwait/sigpending never see it (Linux: kernel/signal.c:sig_ignored, blocked signals are never ignored)",
-	},
-	{
-		probeCase: probeCase{name: "threads-file-fault-race", probe: "threads", args: fixedArgs("file-fault-race")},
-		bug:       "threads touching a page of a MAP_PRIVATE file mapping for the first time at once get a spurious SIGSEGV (SEGV_ACCERR); this also crashes dynamically linked multithreaded programs at random (libc text pages)",
-	},
-	{
-		probeCase: probeCase{name: "threads", probe: "threads", args: fixedArgs("-file-fault-race")},
-		bug:       "the dynamic build dies of SIGSEGV (SEGV_ACCERR) most runs: the file-fault-race bug on libc's text pages",
-		variants:  []string{"dynamic"},
-	},
-	{
-		probeCase: probeCase{name: "futex-requeue-count", probe: "futex", args: fixedArgs("requeue-count")},
-		bug:       "FUTEX_REQUEUE returns the number woken only; Linux returns woken + requeued (kernel/futex/requeue.c:futex_requeue)",
-	},
-	{
-		probeCase: probeCase{name: "poll-select-timeout-left", probe: "poll", args: fixedArgs("select-timeout-left")},
+		// A section inside another runs only if both are named.
+		probeCase: probeCase{name: "poll-select-timeout-left", probe: "poll", args: fixedArgs("poll", "select-timeout-left")},
 		bug:       "select(2) does not write the time not slept back to its timeval (it stays 20000us after a timeout; Linux writes 0)",
-	},
-	{
-		probeCase: probeCase{name: "poll-signalfd-sigqueue-info", probe: "poll", args: fixedArgs("signalfd-sigqueue-info")},
-		bug:       "signalfd_siginfo of a sigqueue'd signal has ssi_int = 0 and ssi_pid = 0 instead of the value and the sender",
-	},
-	{
-		probeCase: probeCase{name: "timers-overrun", probe: "timers", args: fixedArgs("overrun")},
-		bug:       "timer_getoverrun is 0 after a periodic POSIX timer expired 20 times while its signal was blocked (Linux: 19)",
 	},
 }
 
