@@ -30,17 +30,24 @@ func NewIntervalTimer(fire func(overrun int)) *IntervalTimer {
 // interval.
 func (it *IntervalTimer) Set(deadline time.Time, interval time.Duration) (time.Duration, time.Duration) {
 	it.mu.Lock()
-	defer it.mu.Unlock()
 	oldRem, oldInt := it.remainingLocked(), it.interval
 	if it.timer != nil {
 		it.timer.Stop()
 		it.timer = nil
 	}
 	it.gen++
+	gen := it.gen
 	it.armed = !deadline.IsZero()
 	it.deadline, it.interval = deadline, interval
-	if it.armed {
+	now := it.armed && !deadline.After(time.Now())
+	if it.armed && !now {
 		it.scheduleLocked()
+	}
+	it.mu.Unlock()
+	if now {
+		// A deadline already past expires at once, before Set returns, as
+		// Linux's does: a read right after timerfd_settime sees it.
+		it.expire(gen)
 	}
 	return oldRem, oldInt
 }

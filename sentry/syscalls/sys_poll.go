@@ -326,7 +326,15 @@ func Pselect6(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintpt
 			return 0, err
 		}
 	}
-	return doSelect(t, nfds, r, w, e, deadline, has)
+	n, err := doSelect(t, nfds, r, w, e, deadline, has)
+	if (err == nil || err == errno.ERESTARTNOHAND) && has {
+		// Linux writes the time not slept back to the timespec (glibc's
+		// select(2) is pselect6 and relies on it for its timeval).
+		var b [16]byte
+		putTimespec(b[:], max(time.Until(deadline), 0))
+		t.CopyOutBytes(tsAddr, b[:])
+	}
+	return n, err
 }
 
 // EpollCreate implements Linux syscall epoll_create(2).

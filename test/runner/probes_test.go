@@ -58,7 +58,7 @@ var probeCases = []probeCase{
 	{name: "signals", probe: "signals", args: noArgs},
 	{name: "futex", probe: "futex", args: noArgs},
 	{name: "pipes", probe: "pipes", args: noArgs},
-	{name: "poll", probe: "poll", args: fixedArgs("-select-timeout-left")},
+	{name: "poll", probe: "poll", args: noArgs},
 	{name: "timers", probe: "timers", args: noArgs},
 }
 
@@ -73,13 +73,7 @@ var knownBugCases = []struct {
 	// variants, if set, names the builds of the probeCases entry of the
 	// same name that the bug breaks; those runs are skipped likewise.
 	variants []string
-}{
-	{
-		// A section inside another runs only if both are named.
-		probeCase: probeCase{name: "poll-select-timeout-left", probe: "poll", args: fixedArgs("poll", "select-timeout-left")},
-		bug:       "select(2) does not write the time not slept back to its timeval (it stays 20000us after a timeout; Linux writes 0)",
-	},
-}
+}{}
 
 // allProbeCases is probeCases followed by the known-bug cases.
 func allProbeCases() []probeCase {
