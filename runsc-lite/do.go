@@ -37,7 +37,7 @@ var doCommand = &cli.Command{
 		&cli.StringFlag{Name: "rootfs", Value: "/", Usage: "host `DIR` to show as the guest's /"},
 		&cli.StringFlag{Name: "platform", Usage: "how guest code is run: ptrace or seccomptrap (overrides the global flag)"},
 		&cli.StringFlag{Name: "cwd", Usage: "guest working `DIR` (default: the current directory when it exists in the sandbox, else /)"},
-		&cli.StringSliceFlag{Name: "env", Usage: "set `K=V` in the guest's environment (repeatable)"},
+		&cli.StringSliceFlag{Name: "env", KeepSpace: true, Usage: "set `K=V` in the guest's environment (repeatable)"},
 		&cli.StringSliceFlag{Name: "volume", Usage: "bind-mount host `HOST:GUEST[:ro]` into the sandbox, writes going to the host (repeatable)"},
 		&cli.StringFlag{Name: "overlay-size", Usage: "bound the memory the guest's file writes (overlay, /dev/shm) may use, e.g. `512M` (default: unlimited)"},
 		&cli.BoolFlag{Name: "strace", Usage: "log each guest syscall, decoded, to stderr"},

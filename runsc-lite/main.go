@@ -49,6 +49,9 @@ func main() {
 		},
 		// Errors are printed once, by main, as one line.
 		ExitErrHandler: func(*cli.Context, error) {},
+		// --env and --volume values are taken whole: a comma is part of an
+		// environment value, not a list separator.
+		DisableSliceFlagSeparator: true,
 	}
 	if err := app.Run(os.Args); err != nil {
 		var ee *exitError
