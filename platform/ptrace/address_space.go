@@ -12,6 +12,7 @@ import (
 
 	"github.com/runsc-lite/runsc-lite/abi/linux"
 	"github.com/runsc-lite/runsc-lite/hostarch"
+	"github.com/runsc-lite/runsc-lite/platform/internal/ptracer"
 )
 
 // stubFD is the number the sandbox memfd has in every stub.
@@ -122,7 +123,7 @@ func (as *addressSpace) injector(memfd *os.File, errc chan<- error) {
 	// only once every other thread is gone, which their tracers reap.
 	unix.Kill(as.pid, unix.SIGKILL)
 	for {
-		ws, err := wait4(as.pid)
+		ws, err := ptracer.Wait4(as.pid)
 		if err != nil || ws.Exited() || ws.Signaled() {
 			return
 		}
@@ -151,10 +152,10 @@ func (as *addressSpace) start(memfd *os.File) error {
 	as.pid = cmd.Process.Pid
 	fail := func(err error) error {
 		unix.Kill(as.pid, unix.SIGKILL)
-		wait4(as.pid)
+		ptracer.Wait4(as.pid)
 		return err
 	}
-	ws, err := wait4(as.pid)
+	ws, err := ptracer.Wait4(as.pid)
 	if err != nil {
 		return fail(fmt.Errorf("wait for stub: %w", err))
 	}
@@ -220,53 +221,7 @@ func (as *addressSpace) installFilter() error {
 // inject runs one syscall in the stub's main thread and returns its result.
 // It runs on the injector thread.
 func (as *addressSpace) inject(nr uintptr, args [6]uintptr) (uintptr, error) {
-	return injectInto(as.pid, nr, args)
-}
-
-// injectInto runs one syscall in stopped stub thread tid, which the
-// calling thread traces, and returns its result. The thread's registers
-// are not restored: the next Switch loads the task's own.
-func injectInto(tid int, nr uintptr, args [6]uintptr) (uintptr, error) {
-	var regs linux.PtraceRegs
-	if err := getRegs(tid, &regs); err != nil {
-		return 0, os.NewSyscallError("ptrace(PTRACE_GETREGS)", err)
-	}
-	regs.Rip = stubSyscall
-	regs.Rax = uint64(nr)
-	// orig_rax = -1 keeps the kernel from treating this as a syscall to
-	// restart.
-	regs.Orig_rax = ^uint64(0)
-	regs.Rdi, regs.Rsi, regs.Rdx = uint64(args[0]), uint64(args[1]), uint64(args[2])
-	regs.R10, regs.R8, regs.R9 = uint64(args[3]), uint64(args[4]), uint64(args[5])
-	if err := setRegs(tid, &regs); err != nil {
-		return 0, os.NewSyscallError("ptrace(PTRACE_SETREGS)", err)
-	}
-	if err := ptraceRaw(unix.PTRACE_CONT, tid, 0, 0); err != nil {
-		return 0, os.NewSyscallError("ptrace(PTRACE_CONT)", err)
-	}
-	for {
-		ws, err := wait4(tid)
-		if err != nil {
-			return 0, fmt.Errorf("wait for injected syscall %d: %w", nr, err)
-		}
-		if ws.Exited() || ws.Signaled() {
-			return 0, fmt.Errorf("stub died during injected syscall %d: status %#x", nr, uint32(ws))
-		}
-		if ws.Stopped() && ws.StopSignal() == unix.SIGTRAP && ws.TrapCause() == 0 {
-			break
-		}
-		// Any other stop (a stray signal) is suppressed.
-		if err := ptraceRaw(unix.PTRACE_CONT, tid, 0, 0); err != nil {
-			return 0, os.NewSyscallError("ptrace(PTRACE_CONT)", err)
-		}
-	}
-	if err := getRegs(tid, &regs); err != nil {
-		return 0, os.NewSyscallError("ptrace(PTRACE_GETREGS)", err)
-	}
-	if int64(regs.Rax) < 0 && int64(regs.Rax) > -4096 {
-		return 0, syscall.Errno(-int64(regs.Rax))
-	}
-	return uintptr(regs.Rax), nil
+	return ptracer.Inject(as.pid, stubSyscall, nr, args)
 }
 
 // do runs f on the injector thread.
@@ -291,7 +246,7 @@ func (as *addressSpace) Unmap(addr hostarch.Addr, n uint64) error {
 // stub thread if it has one here, else through the injector.
 func (as *addressSpace) injectAny(nr uintptr, args [6]uintptr) error {
 	if tid, ok := as.ownStubThread(); ok {
-		_, err := injectInto(tid, nr, args)
+		_, err := ptracer.Inject(tid, stubSyscall, nr, args)
 		return err
 	}
 	return as.do(func() error {
@@ -307,7 +262,7 @@ func (as *addressSpace) newThread() (int, error) {
 	var tid int
 	err := as.do(func() error {
 		var regs linux.PtraceRegs
-		if err := getRegs(as.pid, &regs); err != nil {
+		if err := ptracer.GetRegs(as.pid, &regs); err != nil {
 			return err
 		}
 		regs.Rip = stubSyscall
@@ -315,33 +270,33 @@ func (as *addressSpace) newThread() (int, error) {
 		regs.Orig_rax = ^uint64(0)
 		regs.Rdi = threadCloneFlags
 		regs.Rsi, regs.Rdx, regs.R10, regs.R8 = 0, 0, 0, 0
-		if err := setRegs(as.pid, &regs); err != nil {
+		if err := ptracer.SetRegs(as.pid, &regs); err != nil {
 			return err
 		}
-		if err := ptraceRaw(unix.PTRACE_CONT, as.pid, 0, 0); err != nil {
+		if err := ptracer.Raw(unix.PTRACE_CONT, as.pid, 0, 0); err != nil {
 			return err
 		}
-		ws, err := wait4(as.pid)
+		ws, err := ptracer.Wait4(as.pid)
 		if err != nil {
 			return err
 		}
 		if !ws.Stopped() || ws.TrapCause() != unix.PTRACE_EVENT_CLONE {
 			return fmt.Errorf("stub clone: unexpected status %#x", uint32(ws))
 		}
-		msg, err := getEventMsg(as.pid)
+		msg, err := ptracer.GetEventMsg(as.pid)
 		if err != nil {
 			return err
 		}
 		tid = int(msg)
 		// Let the parent finish the syscall and stop at int3.
-		if err := ptraceRaw(unix.PTRACE_CONT, as.pid, 0, 0); err != nil {
+		if err := ptracer.Raw(unix.PTRACE_CONT, as.pid, 0, 0); err != nil {
 			return err
 		}
-		if ws, err := wait4(as.pid); err != nil || !ws.Stopped() || ws.StopSignal() != unix.SIGTRAP {
+		if ws, err := ptracer.Wait4(as.pid); err != nil || !ws.Stopped() || ws.StopSignal() != unix.SIGTRAP {
 			return fmt.Errorf("stub clone: parent status %#x: %v", uint32(ws), err)
 		}
 		// The child starts with a SIGSTOP, traced by this thread.
-		ws, err = wait4(tid)
+		ws, err = ptracer.Wait4(tid)
 		if err != nil {
 			return err
 		}
@@ -349,14 +304,14 @@ func (as *addressSpace) newThread() (int, error) {
 			return fmt.Errorf("stub clone: child status %#x", uint32(ws))
 		}
 		var cregs linux.PtraceRegs
-		if err := getRegs(tid, &cregs); err != nil {
+		if err := ptracer.GetRegs(tid, &cregs); err != nil {
 			return err
 		}
 		cregs.Rip = stubJmp
-		if err := setRegs(tid, &cregs); err != nil {
+		if err := ptracer.SetRegs(tid, &cregs); err != nil {
 			return err
 		}
-		return ptraceRaw(unix.PTRACE_DETACH, tid, 0, 0)
+		return ptracer.Raw(unix.PTRACE_DETACH, tid, 0, 0)
 	})
 	return tid, err
 }

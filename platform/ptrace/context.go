@@ -11,6 +11,7 @@ import (
 	"github.com/runsc-lite/runsc-lite/abi/linux"
 	"github.com/runsc-lite/runsc-lite/hostarch"
 	"github.com/runsc-lite/runsc-lite/platform"
+	"github.com/runsc-lite/runsc-lite/platform/internal/ptracer"
 	"github.com/runsc-lite/runsc-lite/sentry/arch"
 )
 
@@ -62,12 +63,12 @@ func (c *context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Ev
 		c.running, c.stubPID = c.tid, as.pid
 		c.mu.Unlock()
 
-		if err := setRegs(c.tid, &st.Regs); err != nil {
+		if err := ptracer.SetRegs(c.tid, &st.Regs); err != nil {
 			c.stopped()
 			return platform.Event{}, c.died(err)
 		}
 		if st.FPValid {
-			if err := setXState(c.tid, st.FP); err != nil {
+			if err := ptracer.SetXState(c.tid, st.FP); err != nil {
 				// The state came from the guest (sigreturn) and the host
 				// refused it: Linux kills such a task with SIGSEGV.
 				c.stopped()
@@ -76,11 +77,11 @@ func (c *context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Ev
 			}
 			st.FPValid = false
 		}
-		if err := ptraceRaw(unix.PTRACE_SYSEMU, c.tid, 0, 0); err != nil {
+		if err := ptracer.Raw(unix.PTRACE_SYSEMU, c.tid, 0, 0); err != nil {
 			c.stopped()
 			return platform.Event{}, c.died(err)
 		}
-		ws, err := wait4(c.tid)
+		ws, err := ptracer.Wait4(c.tid)
 		c.stopped()
 		if err != nil {
 			return platform.Event{}, c.died(err)
@@ -90,7 +91,7 @@ func (c *context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Ev
 			c.tid, c.as = 0, nil
 			return platform.Event{}, platform.ErrStubDied
 		}
-		if err := getRegs(c.tid, &st.Regs); err != nil {
+		if err := ptracer.GetRegs(c.tid, &st.Regs); err != nil {
 			return platform.Event{}, c.died(err)
 		}
 		if uint32(ws)>>16 == unix.PTRACE_EVENT_STOP {
@@ -139,7 +140,7 @@ func (c *context) PullFPState(st *arch.State) error {
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	fp, err := getXState(c.tid)
+	fp, err := ptracer.GetXState(c.tid)
 	if err != nil {
 		return c.died(err)
 	}
@@ -159,7 +160,7 @@ func (c *context) stopped() {
 func (c *context) died(err error) error {
 	if err == unix.ESRCH {
 		// Reap it if it's a zombie we still trace.
-		wait4(c.tid)
+		ptracer.Wait4(c.tid)
 	}
 	if c.as != nil {
 		c.as.unregisterOwner()
@@ -175,13 +176,13 @@ func (c *context) adopt(as *addressSpace) error {
 		return err
 	}
 	opts := unix.PTRACE_O_EXITKILL | unix.PTRACE_O_TRACESYSGOOD
-	if err := ptraceRaw(unix.PTRACE_SEIZE, tid, 0, uintptr(opts)); err != nil {
+	if err := ptracer.Raw(unix.PTRACE_SEIZE, tid, 0, uintptr(opts)); err != nil {
 		return os.NewSyscallError("ptrace(PTRACE_SEIZE)", err)
 	}
-	if err := ptraceRaw(unix.PTRACE_INTERRUPT, tid, 0, 0); err != nil {
+	if err := ptracer.Raw(unix.PTRACE_INTERRUPT, tid, 0, 0); err != nil {
 		return os.NewSyscallError("ptrace(PTRACE_INTERRUPT)", err)
 	}
-	if _, err := wait4(tid); err != nil {
+	if _, err := ptracer.Wait4(tid); err != nil {
 		return err
 	}
 	pinTogether(tid)
@@ -200,15 +201,15 @@ func (c *context) retire() {
 	c.tid, c.as = 0, nil
 	if err := injectExit(tid); err != nil {
 		// Already dead: reap what's left.
-		wait4(tid)
+		ptracer.Wait4(tid)
 		return
 	}
 	for {
-		ws, err := wait4(tid)
+		ws, err := ptracer.Wait4(tid)
 		if err != nil || ws.Exited() || ws.Signaled() {
 			return
 		}
-		ptraceRaw(unix.PTRACE_CONT, tid, 0, 0)
+		ptracer.Raw(unix.PTRACE_CONT, tid, 0, 0)
 	}
 }
 
@@ -233,17 +234,17 @@ func (c *context) Release() {
 // `syscall` instruction, which its seccomp filter allows.
 func injectExit(tid int) error {
 	var regs linux.PtraceRegs
-	if err := getRegs(tid, &regs); err != nil {
+	if err := ptracer.GetRegs(tid, &regs); err != nil {
 		return err
 	}
 	regs.Rip = stubSyscall
 	regs.Rax = unix.SYS_EXIT
 	regs.Orig_rax = ^uint64(0)
 	regs.Rdi = 0
-	if err := setRegs(tid, &regs); err != nil {
+	if err := ptracer.SetRegs(tid, &regs); err != nil {
 		return err
 	}
-	return ptraceRaw(unix.PTRACE_CONT, tid, 0, 0)
+	return ptracer.Raw(unix.PTRACE_CONT, tid, 0, 0)
 }
 
 // nextCPU spreads contexts over the CPUs the sentry may use.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/runsc-lite/runsc-lite/abi/linux"
 	"github.com/runsc-lite/runsc-lite/hostarch"
+	"github.com/runsc-lite/runsc-lite/platform/internal/ptracer"
 	"github.com/runsc-lite/runsc-lite/sentry/arch"
 )
 
@@ -96,7 +97,7 @@ func (as *addressSpace) injector(errc chan<- error) {
 	// nobody else has to reap them.
 	unix.Kill(as.pid, unix.SIGKILL)
 	for {
-		ws, err := wait4(as.pid)
+		ws, err := ptracer.Wait4(as.pid)
 		if err != nil {
 			return
 		}
@@ -141,12 +142,12 @@ func (as *addressSpace) start() error {
 	as.pid = cmd.Process.Pid
 	fail := func(err error) error {
 		unix.Kill(as.pid, unix.SIGKILL)
-		if ws, werr := wait4(as.pid); werr == nil {
+		if ws, werr := ptracer.Wait4(as.pid); werr == nil {
 			as.status = ws
 		}
 		return err
 	}
-	ws, err := wait4(as.pid)
+	ws, err := ptracer.Wait4(as.pid)
 	if err != nil {
 		return fail(fmt.Errorf("wait for stub: %w", err))
 	}
@@ -202,57 +203,12 @@ func (as *addressSpace) start() error {
 		step{unix.SYS_SECCOMP, [6]uintptr{unix.SECCOMP_SET_MODE_FILTER, seccompFilterFlags, ctlAddr + fprogOff}},
 	)
 	for _, st := range steps {
-		if _, err := inject(as.pid, st.nr, st.args); err != nil {
+		if _, err := ptracer.Inject(as.pid, stubInject, st.nr, st.args); err != nil {
 			return fail(err)
 		}
 	}
 	clear(setup)
 	return nil
-}
-
-// inject runs one syscall in stopped thread tid and returns its result.
-// It runs on the thread's tracer.
-func inject(tid int, nr uintptr, args [6]uintptr) (uintptr, error) {
-	var regs linux.PtraceRegs
-	if err := getRegs(tid, &regs); err != nil {
-		return 0, os.NewSyscallError("ptrace(PTRACE_GETREGS)", err)
-	}
-	regs.Rip = stubInject
-	regs.Rax = uint64(nr)
-	// orig_rax = -1 keeps the kernel from treating this as a syscall to
-	// restart.
-	regs.Orig_rax = ^uint64(0)
-	regs.Rdi, regs.Rsi, regs.Rdx = uint64(args[0]), uint64(args[1]), uint64(args[2])
-	regs.R10, regs.R8, regs.R9 = uint64(args[3]), uint64(args[4]), uint64(args[5])
-	if err := setRegs(tid, &regs); err != nil {
-		return 0, os.NewSyscallError("ptrace(PTRACE_SETREGS)", err)
-	}
-	if err := ptraceRaw(unix.PTRACE_CONT, tid, 0, 0); err != nil {
-		return 0, os.NewSyscallError("ptrace(PTRACE_CONT)", err)
-	}
-	for {
-		ws, err := wait4(tid)
-		if err != nil {
-			return 0, fmt.Errorf("wait for injected syscall %d: %w", nr, err)
-		}
-		if ws.Exited() || ws.Signaled() {
-			return 0, fmt.Errorf("stub died during injected syscall %d: status %#x", nr, uint32(ws))
-		}
-		if ws.Stopped() && ws.StopSignal() == unix.SIGTRAP && ws.TrapCause() == 0 {
-			break
-		}
-		// Any other stop (a stray signal) is suppressed.
-		if err := ptraceRaw(unix.PTRACE_CONT, tid, 0, 0); err != nil {
-			return 0, os.NewSyscallError("ptrace(PTRACE_CONT)", err)
-		}
-	}
-	if err := getRegs(tid, &regs); err != nil {
-		return 0, os.NewSyscallError("ptrace(PTRACE_GETREGS)", err)
-	}
-	if int64(regs.Rax) < 0 && int64(regs.Rax) > -4096 {
-		return 0, syscall.Errno(-int64(regs.Rax))
-	}
-	return uintptr(regs.Rax), nil
 }
 
 // do runs f on the injector thread.
@@ -265,7 +221,7 @@ func (as *addressSpace) do(f func() error) error {
 // MapFile implements platform.AddressSpace.
 func (as *addressSpace) MapFile(addr hostarch.Addr, off, n uint64, at hostarch.AccessType) error {
 	return as.do(func() error {
-		_, err := inject(as.pid, unix.SYS_MMAP, [6]uintptr{uintptr(addr), uintptr(n), uintptr(at.Prot()),
+		_, err := ptracer.Inject(as.pid, stubInject, unix.SYS_MMAP, [6]uintptr{uintptr(addr), uintptr(n), uintptr(at.Prot()),
 			unix.MAP_SHARED | unix.MAP_FIXED, stubMemFD, uintptr(off)})
 		return err
 	})
@@ -274,7 +230,7 @@ func (as *addressSpace) MapFile(addr hostarch.Addr, off, n uint64, at hostarch.A
 // Unmap implements platform.AddressSpace.
 func (as *addressSpace) Unmap(addr hostarch.Addr, n uint64) error {
 	return as.do(func() error {
-		_, err := inject(as.pid, unix.SYS_MUNMAP, [6]uintptr{uintptr(addr), uintptr(n)})
+		_, err := ptracer.Inject(as.pid, stubInject, unix.SYS_MUNMAP, [6]uintptr{uintptr(addr), uintptr(n)})
 		return err
 	})
 }
@@ -371,26 +327,26 @@ func (as *addressSpace) newThread(i int, st *arch.State) (int, error) {
 		if tid, err = as.cloneThread(stubSlot + stState); err != nil {
 			return fail(err)
 		}
-		if _, err := inject(tid, unix.SYS_SIGALTSTACK, [6]uintptr{uintptr(stubSlot + slotSSOff), 0}); err != nil {
+		if _, err := ptracer.Inject(tid, stubInject, unix.SYS_SIGALTSTACK, [6]uintptr{uintptr(stubSlot + slotSSOff), 0}); err != nil {
 			return fail(err)
 		}
-		if _, err := inject(tid, unix.SYS_SECCOMP, [6]uintptr{unix.SECCOMP_SET_MODE_FILTER, seccompFilterFlags,
+		if _, err := ptracer.Inject(tid, stubInject, unix.SYS_SECCOMP, [6]uintptr{unix.SECCOMP_SET_MODE_FILTER, seccompFilterFlags,
 			uintptr(stubSlot + slotProgOff)}); err != nil {
 			return fail(err)
 		}
 		atomic.StoreUint32(&h.State, stateRun)
 		regs := st.Regs
 		regs.Orig_rax = ^uint64(0)
-		if err := setRegs(tid, &regs); err != nil {
+		if err := ptracer.SetRegs(tid, &regs); err != nil {
 			return fail(os.NewSyscallError("ptrace(PTRACE_SETREGS)", err))
 		}
 		if st.FPValid {
 			// A forked child starts with its parent's FP state.
-			if err := setXState(tid, st.FP); err == nil {
+			if err := ptracer.SetXState(tid, st.FP); err == nil {
 				st.FPValid = false
 			}
 		}
-		if err := ptraceRaw(unix.PTRACE_DETACH, tid, 0, 0); err != nil {
+		if err := ptracer.Raw(unix.PTRACE_DETACH, tid, 0, 0); err != nil {
 			return fail(os.NewSyscallError("ptrace(PTRACE_DETACH)", err))
 		}
 		return nil
@@ -402,7 +358,7 @@ func (as *addressSpace) newThread(i int, st *arch.State) (int, error) {
 // new thread's first stop. ctid is its clear_child_tid.
 func (as *addressSpace) cloneThread(ctid uint64) (int, error) {
 	var regs linux.PtraceRegs
-	if err := getRegs(as.pid, &regs); err != nil {
+	if err := ptracer.GetRegs(as.pid, &regs); err != nil {
 		return 0, err
 	}
 	regs.Rip = stubInject
@@ -410,34 +366,34 @@ func (as *addressSpace) cloneThread(ctid uint64) (int, error) {
 	regs.Orig_rax = ^uint64(0)
 	// clone(flags, newsp, parent_tid, child_tid, tls) on x86-64.
 	regs.Rdi, regs.Rsi, regs.Rdx, regs.R10, regs.R8 = threadCloneFlags, 0, 0, ctid, 0
-	if err := setRegs(as.pid, &regs); err != nil {
+	if err := ptracer.SetRegs(as.pid, &regs); err != nil {
 		return 0, err
 	}
-	if err := ptraceRaw(unix.PTRACE_CONT, as.pid, 0, 0); err != nil {
+	if err := ptracer.Raw(unix.PTRACE_CONT, as.pid, 0, 0); err != nil {
 		return 0, err
 	}
-	ws, err := wait4(as.pid)
+	ws, err := ptracer.Wait4(as.pid)
 	if err != nil {
 		return 0, err
 	}
 	if !ws.Stopped() || ws.TrapCause() != unix.PTRACE_EVENT_CLONE {
 		return 0, fmt.Errorf("stub clone: unexpected status %#x", uint32(ws))
 	}
-	msg, err := getEventMsg(as.pid)
+	msg, err := ptracer.GetEventMsg(as.pid)
 	if err != nil {
 		return 0, err
 	}
 	tid := int(msg)
 	// Let the parent finish the syscall and stop at the int3.
-	if err := ptraceRaw(unix.PTRACE_CONT, as.pid, 0, 0); err != nil {
+	if err := ptracer.Raw(unix.PTRACE_CONT, as.pid, 0, 0); err != nil {
 		return 0, err
 	}
-	if ws, err := wait4(as.pid); err != nil || !ws.Stopped() || ws.StopSignal() != unix.SIGTRAP {
+	if ws, err := ptracer.Wait4(as.pid); err != nil || !ws.Stopped() || ws.StopSignal() != unix.SIGTRAP {
 		return 0, fmt.Errorf("stub clone: parent status %#x: %v", uint32(ws), err)
 	}
 	// The child starts with a SIGSTOP, traced by this thread; the next
 	// PTRACE_CONT (in inject) discards it.
-	ws, err = wait4(tid)
+	ws, err = ptracer.Wait4(tid)
 	if err != nil {
 		return 0, err
 	}
