@@ -1,7 +1,8 @@
 #!/bin/bash
-# The platforms side by side: each benchmark natively, on ptrace and on
-# seccomptrap, in one run, so that the ratios compare like with like on a
-# noisy machine.
+# The platforms side by side: each benchmark natively, on ptrace, on
+# seccomptrap without syscall patching (every syscall a host trap) and on
+# seccomptrap as it runs by default (hot syscall sites patched), in one run,
+# so that the ratios compare like with like on a noisy machine.
 #
 #   bench/platforms.sh [RUNSC_LITE]     (default: bin/runsc-lite)
 #
@@ -55,14 +56,16 @@ ratio() {
 }
 
 printf '# runsc-lite %s, %d CPUs, median of %d (start-up: %d)\n' "$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo '?')" "$(nproc)" "$reps" "$startups"
-printf '%-18s %10s %12s %7s %12s %7s  %s\n' benchmark native ptrace ratio seccomptrap ratio unit
+printf '%-16s %9s %10s %7s %11s %7s %11s %7s  %s\n' benchmark native ptrace ratio sct-trap ratio seccomptrap ratio unit
 row() {
-	local label=$1 unit=$2 n p s
+	local label=$1 unit=$2 n p t s
 	shift 2
 	n=$("$@" native)
 	p=$("$@" ptrace)
+	t=$("$@" nopatch)
 	s=$("$@" seccomptrap)
-	printf '%-18s %10s %12s %7s %12s %7s  %s\n' "$label" "$n" "$p" "$(ratio "$n" "$p")" "$s" "$(ratio "$n" "$s")" "$unit"
+	printf '%-16s %9s %10s %7s %11s %7s %11s %7s  %s\n' "$label" "$n" "$p" "$(ratio "$n" "$p")" "$t" "$(ratio "$n" "$t")" \
+		"$s" "$(ratio "$n" "$s")" "$unit"
 }
 # bench NAME OPS SANDBOX_OPS WHERE: one benchmark on one side. The sandbox
 # runs fewer ops so that a slow platform still finishes quickly.
@@ -70,12 +73,14 @@ bench() {
 	local name=$1 ops=$2 sops=$3 where=$4
 	case $where in
 	native) measure "$out/$name" "$ops" ;;
+	nopatch) measure "$out/$name" "$sops" "$runsc" --syscall-patching=false do --platform=seccomptrap -- ;;
 	*) measure "$out/$name" "$sops" "$runsc" do --platform="$where" -- ;;
 	esac
 }
 boot() {
 	case $1 in
 	native) startup "$out/btrue" ;;
+	nopatch) startup "$runsc" --syscall-patching=false do --platform=seccomptrap -- /bin/true ;;
 	*) startup "$runsc" do --platform="$1" -- /bin/true ;;
 	esac
 }

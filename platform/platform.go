@@ -94,3 +94,19 @@ type FPContext interface {
 type OSThreadBound interface {
 	NeedsOSThread() bool
 }
+
+// SyscallPatcher is implemented by contexts that can run a rewritten
+// syscall site without a host trap (seccomptrap). The kernel rewrites a
+// site `<5-byte instruction>; syscall` into `jmp *abs32` to a trampoline
+// from Trampoline (sentry/mm/usertrap.go).
+type SyscallPatcher interface {
+	// TrappedSyscall reports whether the last EventSyscall came from a
+	// host trap at a `syscall` instruction, so that patching its site
+	// would pay off.
+	TrappedSyscall() bool
+	// Trampoline returns the code of the trampoline for one site, to be
+	// placed at addr: it runs displaced (the 5-byte instruction before the
+	// `syscall`) and then enters the sentry as that `syscall` would have,
+	// returning to ret. It returns nil if displaced cannot be used.
+	Trampoline(addr uint64, displaced []byte, ret uint64) []byte
+}

@@ -116,6 +116,7 @@ func doAction(c *cli.Context) error {
 	}
 	hostname, _ := os.Hostname()
 	k := kernel.New(p, mf, table, log, hostname)
+	k.SyscallPatching = c.Bool("syscall-patching")
 
 	fdt := kernel.NewFDTable()
 	for fd := 0; fd < 3; fd++ {

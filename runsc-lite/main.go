@@ -23,6 +23,7 @@ func main() {
 		Usage: "run Linux programs in a user-space kernel sandbox",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "platform", Value: "seccomptrap", Usage: "how guest code is run: seccomptrap (the fast path) or ptrace"},
+			&cli.BoolFlag{Name: "syscall-patching", Value: true, Usage: "on seccomptrap, rewrite hot syscall sites to enter the sentry without a host trap"},
 			&cli.StringFlag{Name: "log", Usage: "write sentry diagnostics to `FILE` instead of stderr"},
 			&cli.BoolFlag{Name: "debug", Usage: "log debug messages"},
 			&cli.StringFlag{Name: "cpuprofile", Usage: "write a Go CPU profile of the sentry to `FILE`", Hidden: true},

@@ -295,8 +295,12 @@ func (as *addressSpace) newThread(i int, st *arch.State) (int, error) {
 	if as.p.fsgsbase {
 		h.Flags = flagFSGSBase
 	}
+	gs := as.p.hostGS(st.Regs.Gs_base, i)
 	h.FSBase, h.CurFS = st.Regs.Fs_base, st.Regs.Fs_base
-	h.GSBase, h.CurGS = st.Regs.Gs_base, st.Regs.Gs_base
+	h.GSBase, h.CurGS = gs, gs
+	s := as.p.stub
+	h.Entry = s.addr(s.blob.tramp)
+	h.CritLo, h.TailLo, h.TailHi = s.addr(s.blob.tramp), s.addr(s.blob.tail), s.addr(s.blob.tailEnd)
 	atomic.StoreUint32(&h.State, stateSetup)
 
 	le := binary.LittleEndian
@@ -337,6 +341,7 @@ func (as *addressSpace) newThread(i int, st *arch.State) (int, error) {
 		atomic.StoreUint32(&h.State, stateRun)
 		regs := st.Regs
 		regs.Orig_rax = ^uint64(0)
+		regs.Gs_base = gs
 		if err := ptracer.SetRegs(tid, &regs); err != nil {
 			return fail(os.NewSyscallError("ptrace(PTRACE_SETREGS)", err))
 		}

@@ -74,6 +74,9 @@ type context struct {
 	stubSpin   uint64
 	// releaseTSC is when Switch last released the stub thread.
 	releaseTSC uint64
+	// tramp says the thread is parked in the trampoline path, not in a
+	// signal frame (patch.go). Owned by the task goroutine.
+	tramp bool
 
 	// mu protects the fields below, which Interrupt uses from other
 	// goroutines.
@@ -109,6 +112,13 @@ func (c *context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Ev
 			}
 			c.mu.Unlock()
 		} else {
+			// The trampoline path can restore neither FP state nor a GS
+			// base: move the thread into a signal frame first.
+			if c.tramp && (st.FPValid || c.p.hostGS(st.Regs.Gs_base, c.slot) != c.h.CurGS) {
+				if err := c.materialize(); err != nil {
+					return platform.Event{}, err
+				}
+			}
 			c.mu.Lock()
 			if c.interrupted {
 				c.interrupted = false
@@ -118,6 +128,7 @@ func (c *context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Ev
 			c.running, c.stubPID = c.tid, as.pid
 			c.mu.Unlock()
 			c.h.putRegs(&st.Regs)
+			c.h.GSBase = c.p.hostGS(st.Regs.Gs_base, c.slot)
 			if st.FPValid {
 				c.pushFP(st)
 			}
@@ -142,9 +153,25 @@ func (c *context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Ev
 		}
 		h := c.h
 		h.getRegs(&st.Regs)
+		st.Regs.Gs_base = guestGS(st.Regs.Gs_base, c.slot)
 		st.Regs.Orig_rax = ^uint64(0)
+		via := atomic.LoadUint32(&h.Via)
+		c.tramp = via != viaSignal
+		if c.tramp {
+			// The trampoline path saves no segment registers; user code
+			// runs with the kernel's fixed selectors.
+			st.Regs.Cs, st.Regs.Ss = userCS, userSS
+		}
 		signo, code := h.signo(), h.code()
 		switch {
+		case via == viaSyscall:
+			st.Regs.Orig_rax = st.Regs.Rax
+			return platform.Event{Kind: platform.EventSyscall}, nil
+		case via == viaKick:
+			c.takeInterrupt()
+			return platform.Event{Kind: platform.EventInterrupted}, nil
+		case via != viaSignal:
+			return platform.Event{}, fmt.Errorf("seccomptrap: bad event source %d", via)
 		case signo == int32(unix.SIGSYS) && code == sysSeccomp:
 			// SECCOMP_RET_TRAP rolls rax back to the syscall number
 			// (kernel/seccomp.c:__seccomp_filter, syscall_rollback), and
@@ -162,6 +189,40 @@ func (c *context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Ev
 		// signals are the sentry's business, so resume as if nothing
 		// happened.
 	}
+}
+
+// Segment selectors of 64-bit user code (__USER_CS, __USER_DS).
+const (
+	userCS = 0x33
+	userSS = 0x2b
+)
+
+// materialize moves a thread parked in the trampoline path into a signal
+// frame: cmdFrame makes it execute a ud2, and the handler parks it in the
+// SIGILL frame, whose FP area is then the thread's FP state, read and
+// written as after a trap. The guest's registers are in the task's state;
+// the next Switch writes them into the frame.
+func (c *context) materialize() error {
+	h := c.h
+	h.Cmd = cmdFrame
+	c.releaseTSC = rdtsc()
+	switch atomic.SwapUint32(&h.State, stateRun) {
+	case stateStubWait:
+		futexWake(&h.State)
+	case stateDead:
+		return c.died()
+	}
+	err := c.waitEvent()
+	h.Cmd = cmdNone
+	if err != nil {
+		return c.died()
+	}
+	if h.Via != viaSignal || h.signo() != int32(unix.SIGILL) || h.Gregs[regRIP] != c.p.stub.addr(c.p.stub.blob.frame) {
+		// Only guest code writing into the slot gets here.
+		return fmt.Errorf("seccomptrap: thread did not park in a signal frame")
+	}
+	c.tramp = false
+	return nil
 }
 
 // takeInterrupt consumes a pending Interrupt.
@@ -257,6 +318,7 @@ func (c *context) dropThread() {
 		c.as.freeSlot(c.slot)
 	}
 	c.as, c.h, c.slot, c.tid = nil, nil, 0, 0
+	c.tramp = false
 }
 
 // adopt makes a new stub thread in as that runs st.

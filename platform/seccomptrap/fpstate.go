@@ -41,6 +41,11 @@ func (c *context) PullFPState(st *arch.State) error {
 	if st.FPValid || c.as == nil {
 		return nil
 	}
+	if c.tramp {
+		if err := c.materialize(); err != nil {
+			return err
+		}
+	}
 	if fp := c.frameFP(); fp != nil {
 		st.FP = append(st.FP[:0], fp...)
 	}

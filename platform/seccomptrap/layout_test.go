@@ -27,6 +27,18 @@ func TestAsmConstants(t *testing.T) {
 		"ST_UCONTEXT":       int64(unsafe.Offsetof(h.Ucontext)),
 		"ST_EVENTS":         int64(unsafe.Offsetof(h.Events)),
 		"ST_EVTSC":          int64(unsafe.Offsetof(h.EvTSC)),
+		"ST_VIA":            int64(unsafe.Offsetof(h.Via)),
+		"ST_KICK":           int64(unsafe.Offsetof(h.Kick)),
+		"ST_ENTRY":          int64(unsafe.Offsetof(h.Entry)),
+		"ST_CRITLO":         int64(unsafe.Offsetof(h.CritLo)),
+		"ST_TAILLO":         int64(unsafe.Offsetof(h.TailLo)),
+		"ST_TAILHI":         int64(unsafe.Offsetof(h.TailHi)),
+		"SLOT_SIZE":         slotSize,
+		"CMD_FRAME":         cmdFrame,
+		"VIA_SIGNAL":        viaSignal,
+		"VIA_SYSCALL":       viaSyscall,
+		"VIA_KICK":          viaKick,
+		"SIGCHLD":           int64(interruptSignal),
 		"SLOT_MASK":         -slotSize,
 		"STATE_RUN":         stateRun,
 		"STATE_EVENT":       stateEvent,
@@ -39,10 +51,13 @@ func TestAsmConstants(t *testing.T) {
 	for name, off := range map[string]int64{"stState": stState, "stCmd": stCmd, "stSiginfo": stSiginfo,
 		"stGregs": stGregs, "stFpstate": stFpstate, "stFSBase": stFSBase, "stGSBase": stGSBase,
 		"stCurFS": stCurFS, "stCurGS": stCurGS, "stSpin": stSpin, "stFlags": stFlags,
-		"stUcontext": stUcontext, "stEvents": stEvents, "stEvTSC": stEvTSC} {
+		"stUcontext": stUcontext, "stEvents": stEvents, "stEvTSC": stEvTSC, "stVia": stVia, "stKick": stKick,
+		"stEntry": stEntry, "stCritLo": stCritLo, "stTailLo": stTailLo, "stTailHi": stTailHi} {
 		asm := "ST_" + map[string]string{"stState": "STATE", "stCmd": "CMD", "stSiginfo": "SIGINFO", "stGregs": "GREGS",
 			"stFpstate": "FPSTATE", "stFSBase": "FSBASE", "stGSBase": "GSBASE", "stCurFS": "CURFS", "stCurGS": "CURGS",
-			"stSpin": "SPIN", "stFlags": "FLAGS", "stUcontext": "UCONTEXT", "stEvents": "EVENTS", "stEvTSC": "EVTSC"}[name]
+			"stSpin": "SPIN", "stFlags": "FLAGS", "stUcontext": "UCONTEXT", "stEvents": "EVENTS", "stEvTSC": "EVTSC",
+			"stVia": "VIA", "stKick": "KICK", "stEntry": "ENTRY", "stCritLo": "CRITLO", "stTailLo": "TAILLO",
+			"stTailHi": "TAILHI"}[name]
 		if want[asm] != off {
 			t.Errorf("%s = %#x, struct offset %#x", name, off, want[asm])
 		}

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sys/cpu"
+
 	"github.com/runsc-lite/runsc-lite/hostarch"
 	"github.com/runsc-lite/runsc-lite/platform"
 )
@@ -37,6 +39,9 @@ type Platform struct {
 	// (AT_HWCAP2 & HWCAP2_FSGSBASE); otherwise the handler falls back to
 	// arch_prctl.
 	fsgsbase bool
+	// patching enables syscall patching (patch.go). It needs FSGSBASE
+	// and BMI2, which the trampolines use.
+	patching bool
 	// sentrySpinTicks and stubSpinTicks are the maximum spin budgets of
 	// the sentry and the stub, in TSC ticks.
 	sentrySpinTicks uint64
@@ -57,6 +62,7 @@ func New(memfd int) (*Platform, error) {
 		return nil, err
 	}
 	p := &Platform{memfd: memfd, stub: s, fsgsbase: hostHasFSGSBase()}
+	p.patching = p.fsgsbase && cpu.X86.HasBMI2
 	p.setSpin(defaultSentrySpin, defaultStubSpin)
 	return p, nil
 }

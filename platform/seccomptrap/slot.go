@@ -40,6 +40,12 @@ const (
 	stUcontext = 0x118
 	stEvents   = 0x120
 	stEvTSC    = 0x128
+	stVia      = 0x130
+	stKick     = 0x134
+	stEntry    = 0x138
+	stCritLo   = 0x140
+	stTailLo   = 0x148
+	stTailHi   = 0x150
 )
 
 // State word values. The word is also the futex both sides sleep on, and
@@ -57,6 +63,16 @@ const (
 const (
 	cmdNone = 0
 	cmdExit = 1
+	// cmdFrame, to a thread parked in the trampoline path, makes it fault
+	// on purpose so that its FP state lands in a signal frame.
+	cmdFrame = 2
+)
+
+// slotHeader.Via: how the event was made.
+const (
+	viaSignal  = 0 // by the signal handler, which is parked in its frame
+	viaSyscall = 1 // by a patched syscall site's trampoline
+	viaKick    = 2 // by the trampoline path, for a kick that came as it returned
 )
 
 // slotFlags bits.
@@ -87,6 +103,13 @@ type slotHeader struct {
 	Events uint64
 	// EvTSC is the TSC when the handler posted the last event.
 	EvTSC uint64
+	// Via says which path posted the event (via*), and Kick that an
+	// interrupt kick arrived while the trampoline path ran.
+	Via, Kick uint32
+	// Entry is the trampoline path's entry in the stub page; trampolines
+	// jump to it through %gs. [CritLo, TailLo) is the part of that path a
+	// signal must not interrupt, [TailLo, TailHi) its last instructions.
+	Entry, CritLo, TailLo, TailHi uint64
 }
 
 // Indexes into slotHeader.Gregs, from <sys/ucontext.h> (REG_*).

@@ -118,6 +118,9 @@ func loadStub() (*stub, error) {
 func (s *stub) handlerAddr() uint64  { return stubAddr + stubBlobOff + uint64(s.blob.handler) }
 func (s *stub) restorerAddr() uint64 { return stubAddr + stubBlobOff + uint64(s.blob.restorer) }
 
+// addr is the stub-side address of an offset in the code blob.
+func (s *stub) addr(off int) uint64 { return stubAddr + stubBlobOff + uint64(off) }
+
 // stubELF returns the stub executable: an ET_EXEC with one R+X PT_LOAD
 // covering the page, headers included, entered at the int3 so that the
 // sentry gets control right after the exec stop.

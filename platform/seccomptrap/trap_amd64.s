@@ -16,6 +16,7 @@
 
 // Per-thread slot layout (struct slotHeader in slot.go).
 #define SLOT_MASK   $-65536
+#define SLOT_SIZE   0x10000
 #define ST_STATE    0x00
 #define ST_CMD      0x04
 #define ST_SIGINFO  0x08
@@ -30,6 +31,32 @@
 #define ST_UCONTEXT 0x118
 #define ST_EVENTS   0x120
 #define ST_EVTSC    0x128
+#define ST_VIA      0x130
+#define ST_KICK     0x134
+#define ST_ENTRY    0x138
+#define ST_CRITLO   0x140
+#define ST_TAILLO   0x148
+#define ST_TAILHI   0x150
+
+// Saved registers, by REG_* index (<sys/ucontext.h>).
+#define G_R8  (ST_GREGS+0*8)
+#define G_R9  (ST_GREGS+1*8)
+#define G_R10 (ST_GREGS+2*8)
+#define G_R11 (ST_GREGS+3*8)
+#define G_R12 (ST_GREGS+4*8)
+#define G_R13 (ST_GREGS+5*8)
+#define G_R14 (ST_GREGS+6*8)
+#define G_R15 (ST_GREGS+7*8)
+#define G_RDI (ST_GREGS+8*8)
+#define G_RSI (ST_GREGS+9*8)
+#define G_RBP (ST_GREGS+10*8)
+#define G_RBX (ST_GREGS+11*8)
+#define G_RDX (ST_GREGS+12*8)
+#define G_RAX (ST_GREGS+13*8)
+#define G_RCX (ST_GREGS+14*8)
+#define G_RSP (ST_GREGS+15*8)
+#define G_RIP (ST_GREGS+16*8)
+#define G_EFL (ST_GREGS+17*8)
 
 // State word values.
 #define STATE_RUN         1
@@ -37,12 +64,21 @@
 #define STATE_SENTRY_WAIT 3
 #define STATE_STUB_WAIT   4
 
-#define CMD_EXIT 1
+#define CMD_EXIT  1
+#define CMD_FRAME 2
 #define FLAG_FSGSBASE 1
+
+// How the event in the slot was made (slotHeader.Via).
+#define VIA_SIGNAL  0
+#define VIA_SYSCALL 1
+#define VIA_KICK    2
 
 // struct ucontext (x86-64): uc_mcontext.gregs at 40, fpstate after the 23
 // gregs, uc_sigmask after the 256-byte sigcontext.
 #define UC_GREGS   40
+#define UC_RSP     160
+#define UC_RIP     168
+#define UC_EFL     176
 #define UC_FPSTATE 224
 #define UC_SIGMASK 296
 
@@ -50,6 +86,9 @@
 // owns cs/ss, err, trapno, oldmask and cr2).
 #define NGREGS_IN  23
 #define NGREGS_OUT 18
+
+#define SIGCHLD 17
+#define SI_CODE 8
 
 #define SYS_rt_sigreturn 15
 #define SYS_exit         60
@@ -61,6 +100,12 @@
 #define ARCH_SET_FS 0x1002
 
 #define MARKER(id) BYTE $0x0f; BYTE $0x0b; BYTE $0x52; BYTE $0x53; BYTE $0x4c; BYTE $id
+
+// The Go assembler insists on balanced PUSH/POP in a function, so the
+// flag moves are spelled out.
+#define PUSHF BYTE $0x9c
+#define POPF  BYTE $0x9d
+#define POPAX BYTE $0x58
 
 TEXT ·stubCode(SB), NOSPLIT|NOFRAME, $0
 	MARKER(0x01)
@@ -80,6 +125,46 @@ TEXT ·stubCode(SB), NOSPLIT|NOFRAME, $0
 	MOVQ SP, R12
 	ANDQ SLOT_MASK, R12
 	MOVQ DX, R13
+
+	// A signal that lands in the trampoline path (see "Syscall patching"
+	// in README.md) must not clobber the slot, which holds that path's
+	// state: [CRITLO, TAILLO) is the path up to the point where all the
+	// guest's registers are back, [TAILLO, TAILHI) the last instructions
+	// of the return to the guest.
+	MOVQ UC_RIP(R13), AX
+	CMPQ AX, ST_CRITLO(R12)
+	JCS save
+	CMPQ AX, ST_TAILLO(R12)
+	JCS crit
+	CMPQ AX, ST_TAILHI(R12)
+	JCC save
+	// In the tail every register but rsp, rip and eflags is the guest's:
+	// finish the return in the frame and report the signal as if it had
+	// hit the guest.
+	MOVQ G_RIP(R12), AX
+	MOVQ AX, UC_RIP(R13)
+	MOVQ G_RSP(R12), AX
+	MOVQ AX, UC_RSP(R13)
+	MOVQ G_EFL(R12), AX
+	MOVQ AX, UC_EFL(R13)
+	JMP save
+
+crit:
+	// A fault raised by the path itself is reported (it can only come
+	// from a guest that broke its own slot). A kick is remembered: the
+	// path reports it before it returns to the guest, or the event it is
+	// about to post reaches the sentry anyway. Other signals from the host
+	// are dropped, as the sentry would drop them.
+	CMPL SI_CODE(SI), $0
+	JGT save
+	CMPL DI, $SIGCHLD
+	JNE critret
+	MOVL $1, ST_KICK(R12)
+critret:
+	RET
+
+save:
+	MOVL $VIA_SIGNAL, ST_VIA(R12)
 	MOVQ DX, ST_UCONTEXT(R12)
 
 	// siginfo's first 32 bytes: signo, errno, code, and the union's
@@ -110,6 +195,59 @@ TEXT ·stubCode(SB), NOSPLIT|NOFRAME, $0
 	MOVQ AX, ST_CURFS(R12)
 	RDGSBASEQ AX
 	MOVQ AX, ST_CURGS(R12)
+	JMP post
+
+	MARKER(0x03)
+	// The trampoline path. A patched syscall site's trampoline (written by
+	// the sentry into guest memory, see usertrap.go) jumps here with the
+	// GS base checked to be this thread's slot, the syscall number in
+	// eax, the return address in rcx and r11 free: `syscall` would have
+	// clobbered both. Nothing has touched the flags. The registers go into
+	// the slot as the handler would save them, rcx and r11 as `syscall`
+	// leaves them.
+	RDGSBASEQ R11
+	MOVQ R8, G_R8(R11)
+	MOVQ R9, G_R9(R11)
+	MOVQ R10, G_R10(R11)
+	MOVQ R12, G_R12(R11)
+	MOVQ R13, G_R13(R11)
+	MOVQ R14, G_R14(R11)
+	MOVQ R15, G_R15(R11)
+	MOVQ DI, G_RDI(R11)
+	MOVQ SI, G_RSI(R11)
+	MOVQ BP, G_RBP(R11)
+	MOVQ BX, G_RBX(R11)
+	MOVQ DX, G_RDX(R11)
+	MOVQ AX, G_RAX(R11)
+	MOVQ CX, G_RCX(R11)
+	MOVQ CX, G_RIP(R11)
+	MOVQ SP, G_RSP(R11)
+	// The guest's stack is never touched (it may have live data in its
+	// red zone): the flags go through the top of the slot.
+	LEAQ SLOT_SIZE(R11), SP
+	PUSHF
+	POPAX
+	MOVQ AX, G_EFL(R11)
+	MOVQ AX, G_R11(R11)
+	MOVQ R11, R12
+	MOVL $VIA_SYSCALL, ST_VIA(R12)
+
+tpost:
+	// Kicks that came before this point are covered by the event.
+	MOVL $0, ST_KICK(R12)
+	RDFSBASEQ AX
+	MOVQ AX, ST_CURFS(R12)
+	MOVQ R12, ST_CURGS(R12)
+	JMP post
+
+kicked:
+	// A kick arrived while the trampoline path was returning: report it
+	// with the registers the guest was about to get, which are still in
+	// the slot.
+	RDGSBASEQ R12
+	LEAQ SLOT_SIZE(R12), SP
+	MOVL $VIA_KICK, ST_VIA(R12)
+	JMP tpost
 
 post:
 	INCQ ST_EVENTS(R12)
@@ -181,7 +319,71 @@ check:
 resume:
 	CMPL ST_CMD(R12), $CMD_EXIT
 	JEQ exit
+	CMPL ST_VIA(R12), $VIA_SIGNAL
+	JEQ hresume
 
+	// Back to the guest from the trampoline path. The sentry asks for a
+	// signal frame (CMD_FRAME) when it needs the FP state or a new GS
+	// base; otherwise only FS may have changed.
+	CMPL ST_CMD(R12), $CMD_FRAME
+	JEQ frame
+	MOVQ ST_FSBASE(R12), AX
+	CMPQ AX, ST_CURFS(R12)
+	JEQ tregs
+	MOVQ AX, ST_CURFS(R12)
+	WRFSBASEQ AX
+
+tregs:
+	LEAQ (SLOT_SIZE-8)(R12), SP
+	MOVQ G_EFL(R12), AX
+	MOVQ AX, 0(SP)
+	MOVQ G_R8(R12), R8
+	MOVQ G_R9(R12), R9
+	MOVQ G_R10(R12), R10
+	MOVQ G_R11(R12), R11
+	MOVQ G_R13(R12), R13
+	MOVQ G_R14(R12), R14
+	MOVQ G_R15(R12), R15
+	MOVQ G_RDI(R12), DI
+	MOVQ G_RSI(R12), SI
+	MOVQ G_RBP(R12), BP
+	MOVQ G_RBX(R12), BX
+	MOVQ G_RDX(R12), DX
+	MOVQ G_RAX(R12), AX
+	MOVQ G_RCX(R12), CX
+	MOVQ G_R12(R12), R12
+	JMP tail
+
+exit:
+	// Retired by the sentry. CLONE_CHILD_CLEARTID zeroes the state word
+	// and wakes the sentry once the thread is gone. (It lies in the
+	// critical range, so a signal cannot catch it in the handler.)
+	XORL DI, DI
+	MOVL $SYS_exit, AX
+	SYSCALL
+	BYTE $0x0f; BYTE $0x0b
+
+	MARKER(0x05)
+tail:
+	// Every register but rsp, rip and eflags is the guest's now; the
+	// handler finishes the return itself if a signal lands here.
+	CMPL ST_KICK(GS), $0
+	JNE kicked
+	POPF
+	MOVQ G_RSP(GS), SP
+	JMP G_RIP(GS)
+
+	MARKER(0x06)
+frame:
+	// CMD_FRAME: fault on purpose, so that the kernel saves the thread's
+	// FP state in a signal frame and the handler parks the thread in it.
+	// The sentry then uses that frame exactly as for a SIGSYS.
+	JMP framefault
+	MARKER(0x04)
+framefault:
+	BYTE $0x0f; BYTE $0x0b
+
+hresume:
 	// The sentry's registers for the guest go back into the frame.
 	LEAQ ST_GREGS(R12), SI
 	LEAQ UC_GREGS(R13), DI
@@ -225,14 +427,6 @@ gsprctl:
 done:
 	// Return to the restorer, which calls rt_sigreturn.
 	RET
-
-exit:
-	// Retired by the sentry. CLONE_CHILD_CLEARTID zeroes the state word
-	// and wakes the sentry once the thread is gone.
-	XORL DI, DI
-	MOVL $SYS_exit, AX
-	SYSCALL
-	BYTE $0x0f; BYTE $0x0b
 
 	MARKER(0xff)
 

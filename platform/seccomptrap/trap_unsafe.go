@@ -34,6 +34,10 @@ var stubMarker = []byte{0x0f, 0x0b, 0x52, 0x53, 0x4c}
 const (
 	markerRestorer = 0x01
 	markerHandler  = 0x02
+	markerTramp    = 0x03 // the trampoline path's entry, and its critical range's start
+	markerFrame    = 0x04 // the ud2 that cmdFrame executes
+	markerTail     = 0x05 // the tail of the trampoline path's return
+	markerTailEnd  = 0x06 // its end (the marker itself)
 	markerEnd      = 0xff
 )
 
@@ -42,6 +46,10 @@ type stubBlob struct {
 	code     []byte
 	restorer int
 	handler  int
+	tramp    int
+	frame    int
+	tail     int
+	tailEnd  int
 }
 
 // loadStubBlob copies stubCode's bytes out of the Go binary, up to its end
@@ -57,7 +65,7 @@ func loadStubBlob() (stubBlob, error) {
 	code := *(*unsafe.Pointer)(unsafe.Pointer(&stubCodeAddr))
 	text := unsafe.Slice((*byte)(code), maxStubCode)
 	var b stubBlob
-	b.restorer, b.handler = -1, -1
+	b.restorer, b.handler, b.tramp, b.frame, b.tail, b.tailEnd = -1, -1, -1, -1, -1, -1
 	for off := 0; ; {
 		i := bytes.Index(text[off:], stubMarker)
 		if i < 0 || off+i+len(stubMarker) >= len(text) {
@@ -70,8 +78,16 @@ func loadStubBlob() (stubBlob, error) {
 			b.restorer = entry
 		case markerHandler:
 			b.handler = entry
+		case markerTramp:
+			b.tramp = entry
+		case markerFrame:
+			b.frame = entry
+		case markerTail:
+			b.tail = entry
+		case markerTailEnd:
+			b.tailEnd = pos
 		case markerEnd:
-			if b.restorer < 0 || b.handler < 0 {
+			if b.restorer < 0 || b.handler < 0 || b.tramp < 0 || b.frame < 0 || b.tail < 0 || b.tailEnd < 0 {
 				return stubBlob{}, fmt.Errorf("seccomptrap: stub code entry markers missing")
 			}
 			b.code = append([]byte(nil), text[:pos]...)

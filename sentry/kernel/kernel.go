@@ -32,6 +32,10 @@ type Kernel struct {
 	Hostname string
 	// Release is the Linux release uname reports. Immutable.
 	Release string
+	// SyscallPatching lets the kernel rewrite hot syscall sites on
+	// platforms that support it (sentry/mm/usertrap.go). Set before the
+	// first task starts.
+	SyscallPatching bool
 
 	// bootTime is when the sandbox started, for uptime. Immutable.
 	bootTime time.Time

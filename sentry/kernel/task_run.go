@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"errors"
+	"fmt"
 	"runtime"
 	"time"
 
@@ -41,6 +42,11 @@ func (t *Task) run() {
 		switch ev.Kind {
 		case platform.EventSyscall:
 			t.lastFault = faultSite{}
+			if pt, ok := t.pc.(platform.SyscallPatcher); ok && t.k.SyscallPatching && pt.TrappedSyscall() {
+				if t.mm.PatchSyscall(hostarch.Addr(t.st.Regs.Rip), t.st.Regs.Orig_rax, pt) {
+					t.k.Log.Debug("patched syscall site", "tid", t.tid, "ip", fmt.Sprintf("%#x", t.st.Regs.Rip-2), "sysno", t.st.Regs.Orig_rax)
+				}
+			}
 			t.doSyscall()
 			// Time in the sentry, minus sleeps, is the task's system time.
 			t.stime.Add(int64(time.Since(t1)) - t.sleptTake())
@@ -56,6 +62,23 @@ func (t *Task) run() {
 // handleFault resolves a guest fault, or forces the signal it causes.
 func (t *Task) handleFault(ev platform.Event) {
 	info := &linux.SignalInfo{Signo: ev.Signo, Code: ev.Code, Addr: uint64(ev.Addr)}
+	if ev.Signo == linux.SIGILL {
+		if site, ok := t.mm.PatchedSiteFault(t.st.IP()); ok {
+			// A thread caught by a syscall patch, or sent back to a
+			// patched site's `syscall` to restart it (usertrap.go).
+			if t.st.Regs.Rax == sysRestartSyscall {
+				// restart_syscall(2) goes through the site's `syscall`
+				// with its own number; the site's first instruction would
+				// replace it.
+				t.st.Regs.Rip += 2
+				t.st.Regs.Orig_rax = t.st.Regs.Rax
+				t.doSyscall()
+				return
+			}
+			t.st.Regs.Rip = uint64(site)
+			return
+		}
+	}
 	if ev.Signo == linux.SIGSEGV {
 		ip := t.st.IP()
 		if t.lastFault.addr == ev.Addr && t.lastFault.ip == ip {
@@ -82,6 +105,9 @@ func (t *Task) handleFault(ev platform.Event) {
 	}
 	t.ForceSignal(info)
 }
+
+// sysRestartSyscall is restart_syscall(2)'s number.
+const sysRestartSyscall = 219
 
 // faultSite is where a fault happened: its address and the instruction.
 type faultSite struct {

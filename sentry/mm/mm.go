@@ -50,6 +50,9 @@ type MemoryManager struct {
 	// argv, envv and auxv are recorded by the loader for /proc.
 	argv, envv hostarch.AddrRange
 	auxv       []uint64
+	// unpatchable caches syscall sites that PatchSyscall found it cannot
+	// rewrite (usertrap.go).
+	unpatchable map[hostarch.Addr]struct{}
 }
 
 // vma is one guest mapping.
