@@ -39,3 +39,8 @@ func SetSpecAllowForTest(on bool) {
 		seccompFilterFlags = 4 // SECCOMP_FILTER_FLAG_SPEC_ALLOW
 	}
 }
+
+func (p *Platform) Patching() bool { return p.patching }
+
+// TrampEntry is the trampoline path's entry in the stub page.
+func (p *Platform) TrampEntry() uint64 { return p.stub.addr(p.stub.blob.tramp) }

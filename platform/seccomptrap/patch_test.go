@@ -1,0 +1,163 @@
+package seccomptrap_test
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/runsc-lite/runsc-lite/platform"
+	"github.com/runsc-lite/runsc-lite/platform/seccomptrap"
+	"github.com/runsc-lite/runsc-lite/sentry/arch"
+)
+
+// patchEnv is an address space with a thread already set up (its filters
+// in place) by one trapped syscall at 0x600000 (`mov $400, %eax; syscall;
+// jmp .`).
+func patchEnv(t *testing.T) (*env, platform.Context, *arch.State) {
+	t.Helper()
+	e := newEnv(t)
+	if !e.p.Patching() {
+		t.Skip("the CPU lacks FSGSBASE or BMI2, which syscall patching needs")
+	}
+	c := e.newContext(t)
+	e.mapBytes(t, e.as, 0x600000, sys400, rx)
+	st := arch.NewState(0x600000, 0)
+	if ev, err := c.Switch(e.as, &st); err != nil || ev.Kind != platform.EventSyscall || st.Regs.Orig_rax != 400 {
+		t.Fatalf("first syscall: %+v %v orig_rax %d", ev, err, st.Regs.Orig_rax)
+	}
+	return e, c, &st
+}
+
+// TestTrampoline runs a trampoline from Trampoline as a patched site would
+// reach it: the event is a syscall with the displaced instruction's number,
+// rip and rcx at the return address, r11 the flags, and the guest resumes
+// there. With a GS base of the guest's own the trampoline traps instead.
+func TestTrampoline(t *testing.T) {
+	e, c, st := patchEnv(t)
+	const tramp = 0x60080
+	code := c.(platform.SyscallPatcher).Trampoline(tramp, []byte{0xb8, 0x91, 0x01, 0, 0}, 0x600000) // mov $401, %eax
+	page := e.mapBytes(t, e.as, 0x60000, nil, rx)
+	copy(page[0x80:], code)
+	// jmp *0x60080, as a patched site has it.
+	e.mapBytes(t, e.as, codeBase, []byte{0xff, 0x24, 0x25, 0x80, 0x00, 0x06, 0x00}, rx)
+
+	*st = arch.NewState(codeBase, 0)
+	st.Regs.Rbx, st.Regs.R12, st.Regs.Rsp = 0x1234, 0x5678, 0x7ff0
+	ev, err := c.Switch(e.as, st)
+	if err != nil || ev.Kind != platform.EventSyscall {
+		t.Fatalf("trampoline: %+v %v", ev, err)
+	}
+	r := &st.Regs
+	if r.Orig_rax != 401 || r.Rip != 0x600000 || r.Rcx != 0x600000 || r.R11 != r.Eflags || r.Rbx != 0x1234 || r.R12 != 0x5678 ||
+		r.Rsp != 0x7ff0 || r.Gs_base != 0 || r.Cs != 0x33 || r.Ss != 0x2b {
+		t.Fatalf("registers after the trampoline: %+v", *r)
+	}
+	// The guest resumes at the return address, where the next syscall
+	// traps.
+	ev, err = c.Switch(e.as, st)
+	if err != nil || ev.Kind != platform.EventSyscall || r.Orig_rax != 400 || r.Rip != 0x600007 {
+		t.Fatalf("after resuming: %+v %v %+v", ev, err, *r)
+	}
+
+	// A guest GS base: the trampoline's check fails and it traps at its
+	// own `syscall` (offset 38), then jumps back to the return address.
+	*st = arch.NewState(codeBase, 0)
+	st.Regs.Gs_base = 0x500000
+	ev, err = c.Switch(e.as, st)
+	if err != nil || ev.Kind != platform.EventSyscall || r.Orig_rax != 401 || r.Rip != tramp+40 || r.Gs_base != 0x500000 {
+		t.Fatalf("with a guest GS base: %+v %v %+v", ev, err, *r)
+	}
+	ev, err = c.Switch(e.as, st)
+	if err != nil || ev.Kind != platform.EventSyscall || r.Orig_rax != 400 || r.Rip != 0x600007 {
+		t.Fatalf("after the fallback: %+v %v %+v", ev, err, *r)
+	}
+}
+
+// TestTrampolineEntryJump jumps straight into the stub's trampoline path
+// with registers of the guest's choosing, as any guest can. That is only a
+// way to make a syscall: the sentry gets it as one, and the host runs
+// nothing.
+func TestTrampolineEntryJump(t *testing.T) {
+	e, c, st := patchEnv(t)
+	path := filepath.Join(t.TempDir(), "pwned")
+	page := e.mapBytes(t, e.as, codeBase, jmpR11, rx)
+	copy(page[0x100:], path+"\x00")
+	*st = arch.NewState(codeBase, 0)
+	r := &st.Regs
+	r.Rax, r.Rdi, r.Rsi, r.Rdx, r.R10 = unix.SYS_OPENAT, ^uint64(99), codeBase+0x100, unix.O_CREAT|unix.O_WRONLY, 0o644
+	r.R11, r.Rcx = e.p.TrampEntry(), 0x600000
+	ev, err := c.Switch(e.as, st)
+	if err != nil || ev.Kind != platform.EventSyscall || r.Orig_rax != unix.SYS_OPENAT || r.Rip != 0x600000 {
+		t.Fatalf("jump to the entry: %+v %v %+v", ev, err, *r)
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Fatalf("the host ran the guest's openat: %s exists", path)
+	}
+	// The thread goes on normally.
+	ev, err = c.Switch(e.as, st)
+	if err != nil || ev.Kind != platform.EventSyscall || r.Orig_rax != 400 {
+		t.Fatalf("after the jump: %+v %v", ev, err)
+	}
+}
+
+// TestTrampolineKicks interrupts a guest that makes patched syscalls in a
+// loop, so that kicks land all over the trampoline path: each must either
+// be deferred or surface as an interrupt at a guest instruction, with the
+// guest's registers intact.
+func TestTrampolineKicks(t *testing.T) {
+	e, c, st := patchEnv(t)
+	const tramp = 0x60080
+	code := c.(platform.SyscallPatcher).Trampoline(tramp, []byte{0xb8, 0x91, 0x01, 0, 0}, codeBase)
+	page := e.mapBytes(t, e.as, 0x60000, nil, rx)
+	copy(page[0x80:], code)
+	e.mapBytes(t, e.as, codeBase, []byte{0xff, 0x24, 0x25, 0x80, 0x00, 0x06, 0x00}, rx)
+	*st = arch.NewState(codeBase, 0x7ff0)
+	st.Regs.Rbx, st.Regs.R15 = 0x1234, 0x5678
+
+	done := make(chan struct{})
+	kicker := make(chan struct{})
+	go func() {
+		defer close(kicker)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+				c.Interrupt()
+				time.Sleep(20 * time.Microsecond)
+			}
+		}
+	}()
+	defer func() { close(done); <-kicker }()
+	interrupts := 0
+	for i := 0; i < 20000; i++ {
+		ev, err := c.Switch(e.as, st)
+		if err != nil {
+			t.Fatalf("switch %d: %v", i, err)
+		}
+		r := &st.Regs
+		if r.Rbx != 0x1234 || r.R15 != 0x5678 || r.Rsp != 0x7ff0 {
+			t.Fatalf("switch %d (%+v): registers %+v", i, ev, *r)
+		}
+		switch ev.Kind {
+		case platform.EventSyscall:
+			if r.Orig_rax != 401 || r.Rip != codeBase {
+				t.Fatalf("switch %d: syscall %d at %#x", i, r.Orig_rax, r.Rip)
+			}
+		case platform.EventInterrupted:
+			interrupts++
+			if r.Rip != codeBase && (r.Rip < tramp || r.Rip >= tramp+seccomptrap.TrampolineSize) {
+				t.Fatalf("switch %d: interrupted at %#x, not a guest instruction", i, r.Rip)
+			}
+		default:
+			t.Fatalf("switch %d: %+v", i, ev)
+		}
+	}
+	if interrupts == 0 {
+		t.Errorf("no interrupt got through")
+	}
+	t.Logf("%d interrupts", interrupts)
+}
