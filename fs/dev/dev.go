@@ -135,8 +135,14 @@ func (t *ttyFD) EventUnregister(w *vfs.Waiter) { t.f.EventUnregister(w) }
 // Stream implements vfs.StreamImpl: a terminal has no offset.
 func (t *ttyFD) Stream() bool { return true }
 
-// New returns a populated devfs and its root directory.
-func New(ctx vfs.Context) (*tmpfs.Filesystem, vfs.DirInode, error) {
+// New returns a populated devfs and its root directory, and registers its
+// drivers with v, so that device nodes made elsewhere (mknod in a tmpfs)
+// open them too.
+func New(ctx vfs.Context, v *vfs.VirtualFilesystem) (*tmpfs.Filesystem, vfs.DirInode, error) {
+	for _, d := range memDevices {
+		v.RegisterCharDevice(memDevMajor, d.minor, d)
+	}
+	v.RegisterCharDevice(5, 0, ttyDevice{})
 	fs, root := tmpfs.New(tmpfs.Options{Name: "devtmpfs"}, 0o755, 0, 0)
 	for name, d := range memDevices {
 		if _, err := root.NewDevice(ctx, name, linux.S_IFCHR|0o666, memDevMajor, d.minor, d); err != nil {

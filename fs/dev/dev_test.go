@@ -17,11 +17,11 @@ func (c testCtx) Credentials() *auth.Credentials { return c.creds }
 
 func TestDevices(t *testing.T) {
 	ctx := vfs.RootContext()
-	fs, root, err := dev.New(ctx)
+	v := vfs.New()
+	fs, root, err := dev.New(ctx, v)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := vfs.New()
 	v.SetRoot(v.NewMount(v.NewFilesystem(fs), root, vfs.MountOptions{}))
 	r := v.Root()
 	user := testCtx{auth.NewCredentials(1000, 1000)}
@@ -93,11 +93,11 @@ func (c ttyCtx) ControllingTTY() (*vfs.FileDescription, error) {
 
 func TestDevTTY(t *testing.T) {
 	ctx := vfs.RootContext()
-	fs, root, err := dev.New(ctx)
+	v := vfs.New()
+	fs, root, err := dev.New(ctx, v)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := vfs.New()
 	v.SetRoot(v.NewMount(v.NewFilesystem(fs), root, vfs.MountOptions{}))
 	r := v.Root()
 	pop := &vfs.PathOperation{Root: r, Start: r, Path: "/tty"}

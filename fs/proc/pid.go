@@ -416,6 +416,15 @@ func mountsText(ms []vfs.MountInfo, info bool) []byte {
 			opts = "ro"
 		}
 		super := opts
+		// Per-mount flags, in show_mnt_opts's order.
+		for _, f := range []struct {
+			on   bool
+			name string
+		}{{m.NoSuid, ",nosuid"}, {m.NoDev, ",nodev"}, {m.NoExec, ",noexec"}} {
+			if f.on {
+				opts += f.name
+			}
+		}
 		if m.Data != "" {
 			super += "," + m.Data
 		}

@@ -70,7 +70,7 @@ func TestProc(t *testing.T) {
 		}
 	}
 	pfs, proot := proc.New()
-	dfs, droot, err := dev.New(rc)
+	dfs, droot, err := dev.New(rc, v)
 	if err != nil {
 		t.Fatal(err)
 	}

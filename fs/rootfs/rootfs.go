@@ -165,7 +165,7 @@ func build(lowerFS *hostfs.Filesystem, lowerRoot vfs.DirInode, topts tmpfs.Optio
 	v.SetRoot(v.NewMount(v.NewFilesystem(ofs), oroot, vfs.MountOptions{}))
 	root := v.Root()
 
-	devFS, devRoot, err := dev.New(ctx)
+	devFS, devRoot, err := dev.New(ctx, v)
 	if err != nil {
 		return nil, vfs.VirtualDentry{}, err
 	}

@@ -36,6 +36,10 @@ func (fs *Filesystem) Dev() (major, minor uint32) { return 0, fs.devMinor }
 type MountOptions struct {
 	// ReadOnly makes every modification through the mount fail with EROFS.
 	ReadOnly bool
+	// NoExec refuses to execute or map executable any file on the mount
+	// (MS_NOEXEC); NoDev refuses to open its device files (MS_NODEV);
+	// NoSuid makes exec ignore set-user/group-ID bits (MS_NOSUID).
+	NoExec, NoDev, NoSuid bool
 	// Source is the mount's source as /proc/mounts shows it ("tmpfs",
 	// "proc", or a path for bind mounts); the filesystem name if empty.
 	Source string
@@ -54,8 +58,9 @@ type Mount struct {
 	// rootPath is the path of root within the filesystem: "/" except for
 	// bind mounts of a subdirectory. Immutable.
 	rootPath string
-	// readOnly is opts.ReadOnly, changed by remount.
-	readOnly atomic.Bool
+	// readOnly, noExec, noDev and noSuid are opts' flags, changed by
+	// remount.
+	readOnly, noExec, noDev, noSuid atomic.Bool
 
 	// parent and point say where the mount is attached; nil for the root
 	// mount and for mounts not yet attached. Protected by vfs.treeMu.
@@ -80,7 +85,7 @@ func (vfs *VirtualFilesystem) NewMount(fs *Filesystem, root Inode, opts MountOpt
 		opts:     opts,
 		rootPath: "/",
 	}
-	mnt.readOnly.Store(opts.ReadOnly)
+	mnt.setFlags(opts)
 	return mnt
 }
 
@@ -95,6 +100,22 @@ func (mnt *Mount) Root() VirtualDentry { return VirtualDentry{mnt, mnt.root} }
 
 // ReadOnly reports whether the mount refuses modifications.
 func (mnt *Mount) ReadOnly() bool { return mnt.readOnly.Load() }
+
+// NoExec reports whether the mount's files may not be executed.
+func (mnt *Mount) NoExec() bool { return mnt.noExec.Load() }
+
+// NoDev reports whether the mount's device files may not be opened.
+func (mnt *Mount) NoDev() bool { return mnt.noDev.Load() }
+
+// NoSuid reports whether exec ignores set-ID bits of the mount's files.
+func (mnt *Mount) NoSuid() bool { return mnt.noSuid.Load() }
+
+func (mnt *Mount) setFlags(opts MountOptions) {
+	mnt.readOnly.Store(opts.ReadOnly)
+	mnt.noExec.Store(opts.NoExec)
+	mnt.noDev.Store(opts.NoDev)
+	mnt.noSuid.Store(opts.NoSuid)
+}
 
 // ID returns the mount's id.
 func (mnt *Mount) ID() uint64 { return mnt.id }
@@ -180,7 +201,7 @@ func (vfs *VirtualFilesystem) NewBindMount(src VirtualDentry, opts MountOptions)
 		opts:     opts,
 		rootPath: rootPath,
 	}
-	mnt.readOnly.Store(opts.ReadOnly)
+	mnt.setFlags(opts)
 	return mnt
 }
 
@@ -246,15 +267,16 @@ func (vfs *VirtualFilesystem) detachLocked(mnt *Mount, recursive bool) {
 	mnt.parent, mnt.point = nil, nil
 }
 
-// Remount changes the options of the mount whose root vd is (mount(2)
-// with MS_REMOUNT): only read-only-ness changes.
-func (vfs *VirtualFilesystem) Remount(vd VirtualDentry, readOnly bool) error {
+// Remount changes the flags of the mount whose root vd is (mount(2) with
+// MS_REMOUNT): ReadOnly, NoExec, NoDev and NoSuid are taken from opts,
+// the rest stays.
+func (vfs *VirtualFilesystem) Remount(vd VirtualDentry, opts MountOptions) error {
 	vfs.treeMu.Lock()
 	defer vfs.treeMu.Unlock()
 	if vd.Dentry != vd.Mount.root {
 		return errno.EINVAL
 	}
-	vd.Mount.readOnly.Store(readOnly)
+	vd.Mount.setFlags(opts)
 	return nil
 }
 
@@ -264,10 +286,11 @@ type MountInfo struct {
 	DevMajor, DevMinor uint32
 	// Root is the mount's root within its filesystem; MountPoint is where
 	// it is attached, relative to the caller's root.
-	Root, MountPoint string
-	ReadOnly         bool
-	FSType, Source   string
-	Data             string
+	Root, MountPoint      string
+	ReadOnly              bool
+	NoSuid, NoDev, NoExec bool
+	FSType, Source        string
+	Data                  string
 }
 
 // Mounts lists the mounts visible from root (those at or below it), in
@@ -309,6 +332,7 @@ func (vfs *VirtualFilesystem) Mounts(root VirtualDentry) []MountInfo {
 		out = append(out, MountInfo{
 			ID: m.id, ParentID: parentID, DevMajor: major, DevMinor: minor,
 			Root: m.rootPath, MountPoint: point, ReadOnly: m.ReadOnly(),
+			NoSuid: m.NoSuid(), NoDev: m.NoDev(), NoExec: m.NoExec(),
 			FSType: m.fs.impl.Name(), Source: src, Data: m.opts.Data,
 		})
 	}

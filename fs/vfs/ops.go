@@ -113,6 +113,11 @@ func (vfs *VirtualFilesystem) AccessAt(ctx Context, pop *PathOperation, ats Acce
 	if ats&MayWrite != 0 && vd.Mount.ReadOnly() && (st.FileMode().IsRegular() || st.FileMode().IsDir()) {
 		return errno.EROFS
 	}
+	// fs/open.c:do_faccessat: a regular file on a noexec mount is not
+	// executable, whatever its mode says.
+	if ats&MayExec != 0 && vd.Mount.NoExec() && st.FileMode().IsRegular() {
+		return errno.EACCES
+	}
 	return nil
 }
 
@@ -361,6 +366,11 @@ func (vfs *VirtualFilesystem) openResolvedLocked(ctx Context, vd VirtualDentry, 
 		if err := checkStatPermissions(ctx.Credentials(), ats, &st); err != nil {
 			return nil, err
 		}
+		// fs/namei.c:may_open: device files on a nodev mount can't be
+		// opened.
+		if (t == linux.S_IFCHR || t == linux.S_IFBLK) && vd.Mount.NoDev() {
+			return nil, errno.EACCES
+		}
 		if ats&MayWrite != 0 && vd.Mount.ReadOnly() && (t == linux.S_IFREG || t == linux.S_IFDIR) {
 			return nil, errno.EROFS
 		}
@@ -375,7 +385,7 @@ func (vfs *VirtualFilesystem) openResolvedLocked(ctx Context, vd VirtualDentry, 
 	if t == linux.S_IFDIR {
 		return NewFileDescription(&dirFD{vd: vd}, flags, vd, FileDescriptionOptions{}), nil
 	}
-	impl, err := vd.Dentry.inode.Open(ctx, flags)
+	impl, err := vfs.openInodeLocked(ctx, vd, t, flags)
 	if err != nil {
 		return nil, err
 	}
@@ -385,6 +395,22 @@ func (vfs *VirtualFilesystem) openResolvedLocked(ctx Context, vd VirtualDentry, 
 		stream = true
 	}
 	return NewFileDescription(impl, flags, vd, FileDescriptionOptions{Stream: stream}), nil
+}
+
+// openInodeLocked opens vd's inode, of type t. A character device node
+// whose number has a registered driver opens that driver, whichever
+// filesystem holds the node.
+func (vfs *VirtualFilesystem) openInodeLocked(ctx Context, vd VirtualDentry, t linux.FileMode, flags uint32) (FileDescriptionImpl, error) {
+	if t == linux.S_IFCHR {
+		st, err := vd.Mount.stat(ctx, vd.Dentry)
+		if err != nil {
+			return nil, err
+		}
+		if dev := vfs.charDevice(st.RdevMajor, st.RdevMinor); dev != nil {
+			return dev.Open(ctx, flags)
+		}
+	}
+	return vd.Dentry.inode.Open(ctx, flags)
 }
 
 // StreamImpl is implemented by device files that are streams (a

@@ -74,6 +74,35 @@ type VirtualFilesystem struct {
 
 	// watches are the inotify watches on the tree's inodes (inotify.go).
 	watches watchRegistry
+
+	// devices maps a character device number to its driver, for device
+	// nodes on any filesystem (mknod in a tmpfs, say).
+	devicesMu sync.RWMutex
+	devices   map[[2]uint32]Device
+}
+
+// Device is a character device driver.
+type Device interface {
+	// Open returns the implementation of a new file description.
+	Open(ctx Context, flags uint32) (FileDescriptionImpl, error)
+}
+
+// RegisterCharDevice makes character device nodes numbered major:minor,
+// on every filesystem, open dev, as Linux's chrdev table does.
+func (vfs *VirtualFilesystem) RegisterCharDevice(major, minor uint32, dev Device) {
+	vfs.devicesMu.Lock()
+	defer vfs.devicesMu.Unlock()
+	if vfs.devices == nil {
+		vfs.devices = map[[2]uint32]Device{}
+	}
+	vfs.devices[[2]uint32{major, minor}] = dev
+}
+
+// charDevice returns the driver of character device major:minor, or nil.
+func (vfs *VirtualFilesystem) charDevice(major, minor uint32) Device {
+	vfs.devicesMu.RLock()
+	defer vfs.devicesMu.RUnlock()
+	return vfs.devices[[2]uint32{major, minor}]
 }
 
 // mountPoint identifies a dentry within a particular mount.

@@ -47,6 +47,10 @@ func (t *Task) OpenExecutable(path string) (*vfs.FileDescription, error) {
 	if err := vfs.CheckPermissions(t.Credentials(), vfs.MayExec, st.FileMode(), auth.KUID(st.UID), auth.KGID(st.GID)); err != nil {
 		return nil, err
 	}
+	// fs/exec.c:do_open_execat: nothing runs from a noexec mount.
+	if vd.Mount.NoExec() {
+		return nil, errno.EACCES
+	}
 	return v.Open(vfs.RootContext(), vd, linux.O_RDONLY)
 }
 

@@ -270,6 +270,11 @@ func access(t *kernel.Task, dirfd int32, pathAddr hostarch.Addr, mode, flags uin
 	if mode&linux.W_OK != 0 && vd.Ok() && vd.Mount.ReadOnly() && (st.FileMode().IsRegular() || st.FileMode().IsDir()) {
 		return 0, errno.EROFS
 	}
+	// fs/open.c:do_faccessat: a regular file on a noexec mount is not
+	// executable, whatever its mode says.
+	if mode&linux.X_OK != 0 && vd.Ok() && vd.Mount.NoExec() && st.FileMode().IsRegular() {
+		return 0, errno.EACCES
+	}
 	return 0, nil
 }
 

@@ -71,6 +71,11 @@ func Mmap(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, e
 			return 0, err
 		}
 		opts.File, opts.Offset = file, off
+		if file.VirtualDentry().Mount.NoExec() {
+			// mprotect can't make it executable later either (no
+			// VM_MAYEXEC).
+			opts.MaxPerms.Execute = false
+		}
 		if !file.IsWritable() {
 			// mprotect can never make a read-only file's shared mapping
 			// writable.
@@ -117,6 +122,11 @@ func checkMappable(t *kernel.Task, file *vfs.FileDescription, opts mm.MMapOpts, 
 	// mapping was requested, but fd is not open for reading."
 	if !file.IsReadable() {
 		return errno.EACCES
+	}
+	// "EPERM The prot argument asks for PROT_EXEC but the mapped area
+	// belongs to a file on a filesystem that was mounted no-exec."
+	if opts.Perms.Execute && file.VirtualDentry().Mount.NoExec() {
+		return errno.EPERM
 	}
 	if !opts.Private && opts.Perms.Write {
 		if !file.IsWritable() {

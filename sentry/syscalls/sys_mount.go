@@ -44,12 +44,14 @@ func Mount(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, 
 		return 0, err
 	}
 	readOnly := flags&linux.MS_RDONLY != 0
+	mflags := vfs.MountOptions{ReadOnly: readOnly, NoExec: flags&linux.MS_NOEXEC != 0,
+		NoDev: flags&linux.MS_NODEV != 0, NoSuid: flags&linux.MS_NOSUID != 0}
 	const propagation = linux.MS_SHARED | linux.MS_PRIVATE | linux.MS_SLAVE | linux.MS_UNBINDABLE
 	switch {
 	case flags&linux.MS_REMOUNT != 0:
 		// "EINVAL A remount operation (MS_REMOUNT) was attempted, but
 		// source was not already mounted on target" - mount(2).
-		return 0, v.Remount(vd, readOnly)
+		return 0, v.Remount(vd, mflags)
 	case flags&linux.MS_BIND != 0:
 		srcPath, err := copyInPath(t, srcAddr)
 		if err != nil {
@@ -92,7 +94,8 @@ func Mount(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, 
 	if source == "" {
 		source = "none"
 	}
-	opts := vfs.MountOptions{ReadOnly: readOnly, Source: source}
+	opts := mflags
+	opts.Source = source
 	var fs vfs.FilesystemImpl
 	var root vfs.Inode
 	switch fstype {

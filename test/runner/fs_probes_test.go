@@ -27,6 +27,9 @@ var fsProbeCases = []probeCase{
 	{name: "fs_inotify", probe: "fs_inotify", args: func(t *testing.T, _ bool) []string {
 		return []string{scratch(t, "inotify")}
 	}},
+	{name: "fs_mountflags", probe: "fs_mountflags", args: func(t *testing.T, _ bool) []string {
+		return []string{scratch(t, "mnt")}
+	}},
 }
 
 // TestFSProbes runs every filesystem probe natively and in the sandbox and

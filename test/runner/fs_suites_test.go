@@ -254,7 +254,10 @@ func TestFSGoStdlibSuite(t *testing.T) {
 			t.Fatalf("go test -c %s: %v\n%s", pkg, err, out)
 		}
 		dir := filepath.Join(goroot, "src", pkg)
-		argv := []string{exe, "-test.short", "-test.v"}
+		// -test.timeout makes a hung test panic with every goroutine's
+		// stack, which runLong prints, instead of running into
+		// suiteTimeout silently.
+		argv := []string{exe, "-test.short", "-test.v", "-test.timeout=5m"}
 		nout, _ := runLong(t, argv, dir, env)
 		scmd := []string{runsc(t), "do", "--platform=" + platformName, "--cwd", dir}
 		for _, e := range env {
@@ -262,6 +265,9 @@ func TestFSGoStdlibSuite(t *testing.T) {
 		}
 		sout, _ := runLong(t, append(append(scmd, "--"), argv...), dir, env)
 		checkNoOrphans(t)
+		if i := strings.Index(sout, "panic: test timed out"); i >= 0 {
+			t.Errorf("%s hung in the sandbox:\n%s", pkg, tail(sout[i:min(len(sout), i+6000)], 6000))
+		}
 		for id, o := range parseGoTest(nout) {
 			native[pkg+"."+id] = o
 		}
