@@ -93,6 +93,16 @@ const (
 	nonblockFlag = linux.O_NONBLOCK
 )
 
+// ErrTimedOut is returned by the Read or Write of a file that waits by
+// itself when its own timeout ran out (a socket's SO_RCVTIMEO or
+// SO_SNDTIMEO). The file description reports EAGAIN without waiting again,
+// or the bytes already moved.
+var ErrTimedOut = errTimedOut{}
+
+type errTimedOut struct{}
+
+func (errTimedOut) Error() string { return "timed out" }
+
 // Seeker is implemented by files with ImplOffset.
 type Seeker interface {
 	SeekOffset(off int64, whence int32) (int64, error)
@@ -213,6 +223,12 @@ func (fd *FileDescription) Read(ctx Context, dst []byte) (int, error) {
 	if fd.opts.Stream || fd.opts.ImplOffset {
 		for {
 			n, err := fd.impl.Read(ctx, dst, -1)
+			if err == ErrTimedOut {
+				if n > 0 {
+					return n, nil
+				}
+				return 0, errAgain
+			}
 			if err != errAgain {
 				if n > 0 {
 					fd.notifyFile(linux.IN_ACCESS)
@@ -265,6 +281,13 @@ func (fd *FileDescription) Write(ctx Context, src []byte) (int, error) {
 		for {
 			n, err := fd.impl.Write(ctx, src[done:], -1)
 			done += n
+			if err == ErrTimedOut {
+				if done > 0 {
+					fd.notifyFile(linux.IN_MODIFY)
+					return done, nil
+				}
+				return 0, errAgain
+			}
 			if err != errAgain || done == len(src) {
 				if done > 0 && err == errAgain {
 					err = nil

@@ -109,12 +109,27 @@ func Write(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, 
 	if err := checkRange(addr, count); err != nil {
 		return 0, err
 	}
-	return sigpipe(t)(writeFrom(t, addr, count, func(b []byte, _ int64) (int, error) {
+	return sigpipeFor(t, f)(writeFrom(t, addr, count, func(b []byte, _ int64) (int, error) {
 		if len(b) == 0 {
 			return 0, nil
 		}
 		return f.Write(t, b)
 	}))
+}
+
+// QuietEPIPE is implemented by files whose EPIPE raises no SIGPIPE
+// (AF_UNIX datagram and seqpacket sockets: only unix_stream_sendmsg sends
+// it).
+type QuietEPIPE interface {
+	QuietEPIPE() bool
+}
+
+// sigpipeFor is sigpipe for a write to f.
+func sigpipeFor(t *kernel.Task, f *vfs.FileDescription) func(uintptr, error) (uintptr, error) {
+	if q, ok := f.Impl().(QuietEPIPE); ok && q.QuietEPIPE() {
+		return func(n uintptr, err error) (uintptr, error) { return n, err }
+	}
+	return sigpipe(t)
 }
 
 // sigpipe returns a pass-through for a write's result that also sends
@@ -262,7 +277,7 @@ func Writev(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr,
 	if err != nil || total == 0 {
 		return 0, err
 	}
-	return sigpipe(t)(gatherWrite(t, f, iovs, total))
+	return sigpipeFor(t, f)(gatherWrite(t, f, iovs, total))
 }
 
 // gatherWrite writes the iovecs' data in chunks of at most ioChunk,

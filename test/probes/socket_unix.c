@@ -282,6 +282,8 @@ static void dgrams(void)
 	sigpipes = 0;
 	expect_err("seqpacket send to closed", send(sv[1], "x", 1, 0));
 	printf("sigpipes=%d\n", sigpipes);
+	expect_err("seqpacket write to closed", write(sv[1], "x", 1));
+	printf("sigpipes=%d\n", sigpipes);
 	close(sv[1]);
 }
 
@@ -630,6 +632,30 @@ static void options(void)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
 	printf("waited>=90ms=%d\n", ms >= 90);
+	/* read(2) honours SO_RCVTIMEO too. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	expect_err("read timeout", read(sv[0], buf, sizeof buf));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	printf("read waited>=90ms=%d\n", ms >= 90);
+	/* write(2) honours SO_SNDTIMEO: fill the peer's queue first. */
+	fcntl(sv[1], F_SETFL, O_NONBLOCK);
+	static char fill[65536];
+	long filled = 0, w;
+	while ((w = write(sv[1], fill, sizeof fill)) > 0)
+		filled += w;
+	fcntl(sv[1], F_SETFL, 0);
+	result("SO_SNDTIMEO set", setsockopt(sv[1], SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	expect_err("write timeout", write(sv[1], fill, sizeof fill));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	printf("write waited>=90ms=%d filled>0=%d\n", ms >= 90, filled > 0);
+	/* Drain, so that the rest of the probe starts from an empty queue. */
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	while (read(sv[0], fill, sizeof fill) > 0)
+		;
+	fcntl(sv[0], F_SETFL, 0);
 
 	/* epoll. */
 	int ep = epoll_create1(0);

@@ -23,10 +23,8 @@
 // process: runsc-lite runs one sandbox per process, which matches Linux's
 // per-network-namespace abstract namespace.
 //
-// Known gaps: a socket passed over itself (or in a cycle of sockets) with
-// SCM_RIGHTS is never garbage collected (Linux's unix_gc), and
-// SO_RCVTIMEO/SO_SNDTIMEO apply to the socket syscalls but not to
-// read(2)/write(2), whose waiting the VFS does.
+// Known gap: a socket passed over itself (or in a cycle of sockets) with
+// SCM_RIGHTS is never garbage collected (Linux's unix_gc).
 package unix
 
 import (
@@ -457,21 +455,35 @@ func (s *Socket) Ioctl(ctx vfs.Context, mem vfs.UserMemory, cmd uint32, arg uint
 }
 
 // Read implements vfs.FileDescriptionImpl: read(2) is recv(2) with no
-// flags. It blocks itself (without SO_RCVTIMEO), so EAGAIN means the file
-// is non-blocking.
+// flags. It blocks by itself, up to SO_RCVTIMEO; EAGAIN from a blocking
+// socket is that timeout, which the VFS must not wait out again.
 func (s *Socket) Read(ctx vfs.Context, dst []byte, _ int64) (int, error) {
 	sctx, _ := socket.ContextOf(ctx)
-	data, _, err := s.recv(sctx, len(dst), 0, s.nonblocking(), false, false)
+	nonblocking := s.nonblocking()
+	data, _, err := s.recv(sctx, len(dst), 0, nonblocking, false)
 	n := copy(dst, data)
+	if err == errno.EAGAIN && !nonblocking && sctx != nil {
+		err = vfs.ErrTimedOut
+	}
 	return n, err
 }
 
 // Write implements vfs.FileDescriptionImpl: write(2) is send(2) with no
-// flags (the syscall layer sends SIGPIPE on EPIPE).
+// flags (the syscall layer sends SIGPIPE on EPIPE, for streams), waiting
+// up to SO_SNDTIMEO.
 func (s *Socket) Write(ctx vfs.Context, src []byte, _ int64) (int, error) {
 	sctx, _ := socket.ContextOf(ctx)
-	return s.send(sctx, src, nil, socket.ControlMessages{}, 0, s.nonblocking(), false)
+	nonblocking := s.nonblocking()
+	n, err := s.send(sctx, src, nil, socket.ControlMessages{}, 0, nonblocking)
+	if err == errno.EAGAIN && !nonblocking && sctx != nil {
+		err = vfs.ErrTimedOut
+	}
+	return n, err
 }
+
+// QuietEPIPE implements syscalls.QuietEPIPE: only stream sockets raise
+// SIGPIPE (net/unix/af_unix.c: unix_stream_sendmsg).
+func (s *Socket) QuietEPIPE() bool { return s.typ != linux.SOCK_STREAM }
 
 // provider creates AF_UNIX sockets.
 type provider struct{}

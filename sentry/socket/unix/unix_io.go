@@ -11,12 +11,11 @@ import (
 
 // SendMsg implements socket.Socket.
 func (s *Socket) SendMsg(ctx socket.Context, data []byte, to []byte, ctrl socket.ControlMessages, flags int, nonblocking bool) (int, error) {
-	return s.send(ctx, data, to, ctrl, flags, nonblocking, true)
+	return s.send(ctx, data, to, ctrl, flags, nonblocking)
 }
 
-// send sends data. withTimeout applies SO_SNDTIMEO (the socket syscalls;
-// write(2) waits without it).
-func (s *Socket) send(ctx socket.Context, data []byte, to []byte, ctrl socket.ControlMessages, flags int, nonblocking, withTimeout bool) (int, error) {
+// send sends data, waiting up to SO_SNDTIMEO.
+func (s *Socket) send(ctx socket.Context, data []byte, to []byte, ctrl socket.ControlMessages, flags int, nonblocking bool) (int, error) {
 	if flags&linux.MSG_OOB != 0 {
 		ctrl.Release()
 		return 0, errno.EOPNOTSUPP
@@ -31,9 +30,6 @@ func (s *Socket) send(ctx socket.Context, data []byte, to []byte, ctrl socket.Co
 	mu.Lock()
 	timeout := s.opts.sndTimeo
 	mu.Unlock()
-	if !withTimeout {
-		timeout = 0
-	}
 	if s.typ == linux.SOCK_STREAM {
 		return s.sendStream(ctx, data, to, ctrl, cred, nonblocking, timeout)
 	}
@@ -195,21 +191,17 @@ func (s *Socket) sendMessage(ctx socket.Context, data []byte, to []byte, ctrl so
 
 // RecvMsg implements socket.Socket.
 func (s *Socket) RecvMsg(ctx socket.Context, n int, flags int, nonblocking bool, wantCtrl bool) ([]byte, socket.RecvResult, error) {
-	return s.recv(ctx, n, flags, nonblocking, wantCtrl, true)
+	return s.recv(ctx, n, flags, nonblocking, wantCtrl)
 }
 
-// recv receives. withTimeout applies SO_RCVTIMEO (the socket syscalls;
-// read(2) waits without it).
-func (s *Socket) recv(ctx socket.Context, n int, flags int, nonblocking, wantCtrl, withTimeout bool) ([]byte, socket.RecvResult, error) {
+// recv receives, waiting up to SO_RCVTIMEO.
+func (s *Socket) recv(ctx socket.Context, n int, flags int, nonblocking, wantCtrl bool) ([]byte, socket.RecvResult, error) {
 	if flags&linux.MSG_OOB != 0 {
 		return nil, socket.RecvResult{}, errno.EOPNOTSUPP
 	}
 	mu.Lock()
 	timeout := s.opts.rcvTimeo
 	mu.Unlock()
-	if !withTimeout {
-		timeout = 0
-	}
 	var (
 		res  socket.RecvResult
 		buf  []byte
