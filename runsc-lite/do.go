@@ -94,9 +94,12 @@ func doAction(c *cli.Context) error {
 			return err
 		}
 	case "seccomptrap":
-		if p, err = seccomptrap.New(mf.FD()); err != nil {
+		sp, err := seccomptrap.New(mf.FD())
+		if err != nil {
 			return err
 		}
+		sp.SetSyscallPatching(c.Bool("syscall-patching"))
+		p = sp
 	default:
 		return &cmdError{code: 125, err: fmt.Errorf("unknown platform %q (have: ptrace, seccomptrap)", plat)}
 	}

@@ -300,7 +300,6 @@ func (as *addressSpace) newThread(i int, st *arch.State) (int, error) {
 	h.GSBase, h.CurGS = gs, gs
 	s := as.p.stub
 	h.Entry = s.addr(s.blob.tramp)
-	h.CritLo, h.TailLo, h.TailHi = s.addr(s.blob.tramp), s.addr(s.blob.tail), s.addr(s.blob.tailEnd)
 	atomic.StoreUint32(&h.State, stateSetup)
 
 	le := binary.LittleEndian

@@ -5,7 +5,7 @@ import "time"
 // Test hooks.
 
 func (p *Platform) SetSpinForTest(sentry, stub time.Duration) { p.setSpin(sentry, stub) }
-func (p *Platform) SetFSGSBaseForTest(on bool)                { p.fsgsbase = on }
+func (p *Platform) SetFSGSBaseForTest(on bool)                { p.fsgsbase = on; p.SetSyscallPatching(on) }
 func (p *Platform) FSGSBase() bool                            { return p.fsgsbase }
 
 func StubPID(as any) int { return as.(*addressSpace).pid }
@@ -44,3 +44,7 @@ func (p *Platform) Patching() bool { return p.patching }
 
 // TrampEntry is the trampoline path's entry in the stub page.
 func (p *Platform) TrampEntry() uint64 { return p.stub.addr(p.stub.blob.tramp) }
+
+// ForgeFpstateForTest writes v into c's slot as the frame's FP pointer, as
+// a guest thread can.
+func ForgeFpstateForTest(c any, v uint64) { c.(*context).h.Fpstate = v }

@@ -2,6 +2,7 @@ package seccomptrap
 
 import (
 	"encoding/binary"
+	"sync/atomic"
 
 	"github.com/runsc-lite/runsc-lite/sentry/arch"
 )
@@ -20,8 +21,10 @@ const (
 // if it is not inside the slot.
 func (c *context) frameFP() []byte {
 	base := slotStubAddr(c.slot)
-	p := c.h.Fpstate
-	if p < base || p+fxsaveSize > base+slotSize {
+	// The slot is guest-writable: read the pointer once, and check it
+	// without arithmetic that a value near 2^64 could wrap.
+	p := atomic.LoadUint64(&c.h.Fpstate)
+	if p < base || p-base > slotSize-fxsaveSize {
 		return nil
 	}
 	off := c.slot*slotSize + int(p-base)

@@ -2,6 +2,8 @@ package seccomptrap
 
 import (
 	"os"
+
+	"golang.org/x/sys/unix"
 	"regexp"
 	"strconv"
 	"testing"
@@ -30,15 +32,15 @@ func TestAsmConstants(t *testing.T) {
 		"ST_VIA":            int64(unsafe.Offsetof(h.Via)),
 		"ST_KICK":           int64(unsafe.Offsetof(h.Kick)),
 		"ST_ENTRY":          int64(unsafe.Offsetof(h.Entry)),
-		"ST_CRITLO":         int64(unsafe.Offsetof(h.CritLo)),
-		"ST_TAILLO":         int64(unsafe.Offsetof(h.TailLo)),
-		"ST_TAILHI":         int64(unsafe.Offsetof(h.TailHi)),
+		"ST_STEP":           int64(unsafe.Offsetof(h.Step)),
+		"EFLAGS_TF":         0x100,
 		"SLOT_SIZE":         slotSize,
 		"CMD_FRAME":         cmdFrame,
 		"VIA_SIGNAL":        viaSignal,
 		"VIA_SYSCALL":       viaSyscall,
 		"VIA_KICK":          viaKick,
 		"SIGCHLD":           int64(interruptSignal),
+		"SIGTRAP":           int64(unix.SIGTRAP),
 		"SLOT_MASK":         -slotSize,
 		"STATE_RUN":         stateRun,
 		"STATE_EVENT":       stateEvent,
@@ -52,12 +54,11 @@ func TestAsmConstants(t *testing.T) {
 		"stGregs": stGregs, "stFpstate": stFpstate, "stFSBase": stFSBase, "stGSBase": stGSBase,
 		"stCurFS": stCurFS, "stCurGS": stCurGS, "stSpin": stSpin, "stFlags": stFlags,
 		"stUcontext": stUcontext, "stEvents": stEvents, "stEvTSC": stEvTSC, "stVia": stVia, "stKick": stKick,
-		"stEntry": stEntry, "stCritLo": stCritLo, "stTailLo": stTailLo, "stTailHi": stTailHi} {
+		"stEntry": stEntry, "stStep": stStep} {
 		asm := "ST_" + map[string]string{"stState": "STATE", "stCmd": "CMD", "stSiginfo": "SIGINFO", "stGregs": "GREGS",
 			"stFpstate": "FPSTATE", "stFSBase": "FSBASE", "stGSBase": "GSBASE", "stCurFS": "CURFS", "stCurGS": "CURGS",
 			"stSpin": "SPIN", "stFlags": "FLAGS", "stUcontext": "UCONTEXT", "stEvents": "EVENTS", "stEvTSC": "EVTSC",
-			"stVia": "VIA", "stKick": "KICK", "stEntry": "ENTRY", "stCritLo": "CRITLO", "stTailLo": "TAILLO",
-			"stTailHi": "TAILHI"}[name]
+			"stVia": "VIA", "stKick": "KICK", "stEntry": "ENTRY", "stStep": "STEP"}[name]
 		if want[asm] != off {
 			t.Errorf("%s = %#x, struct offset %#x", name, off, want[asm])
 		}

@@ -36,15 +36,15 @@ func guestGS(h uint64, i int) uint64 {
 }
 
 // TrampolineSize is the room one trampoline needs.
-const TrampolineSize = 69
+const TrampolineSize = 76
 
 // Trampoline offsets; see Trampoline.
 const (
 	trDisplaced = 8
 	trCheck     = 13
 	trSyscall   = 38
-	trRetQuad   = 46
-	trFast      = 54
+	trRetQuad   = 53
+	trFast      = 61
 )
 
 // TrappedSyscall implements platform.SyscallPatcher.
@@ -60,12 +60,13 @@ func (c *context) TrappedSyscall() bool {
 //	+18  mov $32, %r11d
 //	+24  shrx %r11, %rcx, %rcx
 //	+29  lea -(stubAddr>>32)(%rcx), %rcx
-//	+36  jrcxz +54               GS is in the stub's 4 GiB: it is our slot
-//	+38  syscall                 otherwise trap as the site would have
-//	+40  jmp *0(%rip)
-//	+46  .quad ret
-//	+54  mov -15(%rip), %rcx     rcx = ret, as `syscall` leaves it
-//	+61  jmp *%gs:Entry          into the stub's trampoline path
+//	+36  jrcxz +61               GS is in the stub's 4 GiB: it is our slot
+//	+38  syscall                 otherwise trap as the site would have,
+//	+40  mov +53(%rip), %rcx     leave rcx as the site's syscall would,
+//	+47  jmp *0(%rip)            and go back
+//	+53  .quad ret
+//	+61  mov +53(%rip), %rcx     rcx = ret, as `syscall` leaves it
+//	+68  jmp *%gs:Entry          into the stub's trampoline path
 //
 // Every instruction leaves the flags alone, and none touches the guest's
 // stack, which may hold live data below rsp (the red zone).
@@ -86,6 +87,9 @@ func (c *context) Trampoline(addr uint64, displaced []byte, ret uint64) []byte {
 	code = le.AppendUint32(code, uint32(stubHigh))
 	code = append(code, 0xe3, trFast-trSyscall) // jrcxz
 	code = append(code, 0x0f, 0x05)             // syscall
+	code = append(code, 0x48, 0x8b, 0x0d)       // mov rel32(%rip), %rcx
+	slowRel := int32(trRetQuad - (trSyscall + 2 + 7))
+	code = le.AppendUint32(code, uint32(slowRel))
 	code = append(code, 0xff, 0x25, 0, 0, 0, 0) // jmp *0(%rip)
 	code = le.AppendUint64(code, ret)
 	code = append(code, 0x48, 0x8b, 0x0d) // mov rel32(%rip), %rcx

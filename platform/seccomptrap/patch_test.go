@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/runsc-lite/runsc-lite/hostarch"
 	"github.com/runsc-lite/runsc-lite/platform"
 	"github.com/runsc-lite/runsc-lite/platform/seccomptrap"
 	"github.com/runsc-lite/runsc-lite/sentry/arch"
@@ -63,13 +64,16 @@ func TestTrampoline(t *testing.T) {
 	}
 
 	// A guest GS base: the trampoline's check fails and it traps at its
-	// own `syscall` (offset 38), then jumps back to the return address.
+	// own `syscall` (offset 38), then jumps back to the return address
+	// with rcx as the site's own syscall would have left it.
 	*st = arch.NewState(codeBase, 0)
 	st.Regs.Gs_base = 0x500000
 	ev, err = c.Switch(e.as, st)
 	if err != nil || ev.Kind != platform.EventSyscall || r.Orig_rax != 401 || r.Rip != tramp+40 || r.Gs_base != 0x500000 {
 		t.Fatalf("with a guest GS base: %+v %v %+v", ev, err, *r)
 	}
+	// Resume at the return address's syscall (sys400 at 0x600000); its
+	// trap shows the rcx the fallback left.
 	ev, err = c.Switch(e.as, st)
 	if err != nil || ev.Kind != platform.EventSyscall || r.Orig_rax != 400 || r.Rip != 0x600007 {
 		t.Fatalf("after the fallback: %+v %v %+v", ev, err, *r)
@@ -160,4 +164,67 @@ func TestTrampolineKicks(t *testing.T) {
 		t.Errorf("no interrupt got through")
 	}
 	t.Logf("%d interrupts", interrupts)
+}
+
+// TestForgedFpstate: the slot's FP pointer is guest-writable; a value that
+// wraps the bounds check must not crash the sentry.
+func TestForgedFpstate(t *testing.T) {
+	e := newEnv(t)
+	c := e.newContext(t)
+	e.mapBytes(t, e.as, 0x600000, sys400, rx)
+	st := arch.NewState(0x600000, 0)
+	if ev, err := c.Switch(e.as, &st); err != nil || ev.Kind != platform.EventSyscall {
+		t.Fatalf("first syscall: %+v %v", ev, err)
+	}
+	for _, v := range []uint64{0xffffffffffffff00, ^uint64(0), 0, seccomptrap.CtlAddr + 7*seccomptrap.SlotSize} {
+		seccomptrap.ForgeFpstateForTest(c, v)
+		st.FP, st.FPValid = nil, false
+		if err := c.(platform.FPContext).PullFPState(&st); err != nil || st.FP != nil {
+			t.Errorf("Fpstate %#x: got %d bytes, %v; want none", v, len(st.FP), err)
+		}
+	}
+}
+
+// TestTrampolineSingleStep runs a patched site with TF set: the steps
+// inside the stub's trampoline path are skipped, and every trap the guest
+// sees is at one of its own instructions.
+func TestTrampolineSingleStep(t *testing.T) {
+	e, c, st := patchEnv(t)
+	const tramp = 0x60080
+	code := c.(platform.SyscallPatcher).Trampoline(tramp, []byte{0xb8, 0x91, 0x01, 0, 0}, 0x600000)
+	page := e.mapBytes(t, e.as, 0x60000, nil, rx)
+	copy(page[0x80:], code)
+	// pushfq; orq $0x100, (%rsp); popfq; jmp *0x60080
+	e.mapBytes(t, e.as, codeBase, []byte{0x9c, 0x48, 0x81, 0x0c, 0x24, 0x00, 0x01, 0x00, 0x00, 0x9d,
+		0xff, 0x24, 0x25, 0x80, 0x00, 0x06, 0x00}, rx)
+	e.mapBytes(t, e.as, 0x700000, nil, hostarch.ReadWrite)
+	*st = arch.NewState(codeBase, 0x701000)
+	st.Regs.Rbx = 0x1234
+	sawSyscall := false
+	for i := 0; i < 200; i++ {
+		ev, err := c.Switch(e.as, st)
+		if err != nil {
+			t.Fatalf("switch %d: %v", i, err)
+		}
+		r := &st.Regs
+		if r.Rip >= seccomptrap.StubAddr || r.Rbx != 0x1234 || (r.Rsp != 0x701000 && r.Rsp != 0x700ff8) {
+			t.Fatalf("switch %d (%+v): registers %+v", i, ev, *r)
+		}
+		switch {
+		case ev.Kind == platform.EventFault && ev.Signo == int32(unix.SIGTRAP):
+		case ev.Kind == platform.EventSyscall && r.Orig_rax == 401:
+			if r.Rip != 0x600000 || r.Eflags&0x100 == 0 {
+				t.Fatalf("patched syscall: rip %#x eflags %#x", r.Rip, r.Eflags)
+			}
+			sawSyscall = true
+		case ev.Kind == platform.EventSyscall && r.Orig_rax == 400:
+			if !sawSyscall {
+				t.Fatal("the trampoline's syscall never came")
+			}
+			return
+		default:
+			t.Fatalf("switch %d: %+v at %#x", i, ev, r.Rip)
+		}
+	}
+	t.Fatal("no end after 200 switches")
 }

@@ -62,7 +62,7 @@ func New(memfd int) (*Platform, error) {
 		return nil, err
 	}
 	p := &Platform{memfd: memfd, stub: s, fsgsbase: hostHasFSGSBase()}
-	p.patching = p.fsgsbase && cpu.X86.HasBMI2
+	p.SetSyscallPatching(true)
 	p.setSpin(defaultSentrySpin, defaultStubSpin)
 	return p, nil
 }
@@ -80,6 +80,14 @@ func hostHasFSGSBase() bool {
 		}
 	}
 	return false
+}
+
+// SetSyscallPatching turns syscall patching (patch.go) on or off; it is on
+// by default where the CPU allows it. With it off, guest GS bases are not
+// virtualized and no event comes from a trampoline. Call it before the
+// first address space is made.
+func (p *Platform) SetSyscallPatching(on bool) {
+	p.patching = on && p.fsgsbase && cpu.X86.HasBMI2
 }
 
 // setSpin sets both spin budgets.

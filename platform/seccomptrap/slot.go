@@ -43,9 +43,7 @@ const (
 	stVia      = 0x130
 	stKick     = 0x134
 	stEntry    = 0x138
-	stCritLo   = 0x140
-	stTailLo   = 0x148
-	stTailHi   = 0x150
+	stStep     = 0x140
 )
 
 // State word values. The word is also the futex both sides sleep on, and
@@ -107,9 +105,11 @@ type slotHeader struct {
 	// interrupt kick arrived while the trampoline path ran.
 	Via, Kick uint32
 	// Entry is the trampoline path's entry in the stub page; trampolines
-	// jump to it through %gs. [CritLo, TailLo) is the part of that path a
-	// signal must not interrupt, [TailLo, TailHi) its last instructions.
-	Entry, CritLo, TailLo, TailHi uint64
+	// jump to it through %gs.
+	Entry uint64
+	// Step says that the handler cleared the guest's TF on the way into
+	// the trampoline path.
+	Step uint32
 }
 
 // Indexes into slotHeader.Gregs, from <sys/ucontext.h> (REG_*).

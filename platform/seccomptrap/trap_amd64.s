@@ -34,9 +34,7 @@
 #define ST_VIA      0x130
 #define ST_KICK     0x134
 #define ST_ENTRY    0x138
-#define ST_CRITLO   0x140
-#define ST_TAILLO   0x148
-#define ST_TAILHI   0x150
+#define ST_STEP     0x140
 
 // Saved registers, by REG_* index (<sys/ucontext.h>).
 #define G_R8  (ST_GREGS+0*8)
@@ -87,8 +85,16 @@
 #define NGREGS_IN  23
 #define NGREGS_OUT 18
 
+#define SIGTRAP 5
 #define SIGCHLD 17
 #define SI_CODE 8
+#define EFLAGS_TF 0x100
+
+// Placeholders for the trampoline path's bounds, replaced in the copied
+// code by their stub addresses (stubBlob.bounds).
+#define CRITLO_PLACEHOLDER 0x52534c0000000001
+#define TAILLO_PLACEHOLDER 0x52534c0000000002
+#define TAILHI_PLACEHOLDER 0x52534c0000000003
 
 #define SYS_rt_sigreturn 15
 #define SYS_exit         60
@@ -131,12 +137,19 @@ TEXT ·stubCode(SB), NOSPLIT|NOFRAME, $0
 	// state: [CRITLO, TAILLO) is the path up to the point where all the
 	// guest's registers are back, [TAILLO, TAILHI) the last instructions
 	// of the return to the guest.
+	// The bounds are immediates in this read-only page, written by the
+	// sentry when it builds the stub (trap_unsafe.go): the guest can
+	// write the slot, and forged bounds in it would let it swallow every
+	// kick.
 	MOVQ UC_RIP(R13), AX
-	CMPQ AX, ST_CRITLO(R12)
+	MOVQ $CRITLO_PLACEHOLDER, BX
+	CMPQ AX, BX
 	JCS save
-	CMPQ AX, ST_TAILLO(R12)
+	MOVQ $TAILLO_PLACEHOLDER, BX
+	CMPQ AX, BX
 	JCS crit
-	CMPQ AX, ST_TAILHI(R12)
+	MOVQ $TAILHI_PLACEHOLDER, BX
+	CMPQ AX, BX
 	JCC save
 	// In the tail every register but rsp, rip and eflags is the guest's:
 	// finish the return in the frame and report the signal as if it had
@@ -150,11 +163,21 @@ TEXT ·stubCode(SB), NOSPLIT|NOFRAME, $0
 	JMP save
 
 crit:
-	// A fault raised by the path itself is reported (it can only come
-	// from a guest that broke its own slot). A kick is remembered: the
-	// path reports it before it returns to the guest, or the event it is
-	// about to post reaches the sentry anyway. Other signals from the host
-	// are dropped, as the sentry would drop them.
+	// A single-step trap (the guest set TF): step over the path with TF
+	// clear. The path puts TF back into the saved flags (ST_STEP), the
+	// tail's popf restores it, and the trap after the return reaches the
+	// guest as it would after a real syscall.
+	CMPL DI, $SIGTRAP
+	JNE critfault
+	ANDQ $~EFLAGS_TF, UC_EFL(R13)
+	MOVL $1, ST_STEP(R12)
+	RET
+critfault:
+	// Another fault raised by the path itself is reported (it can only
+	// come from a guest that broke its own slot). A kick is remembered:
+	// the path reports it before it returns to the guest, or the event it
+	// is about to post reaches the sentry anyway. Other signals from the
+	// host are dropped, as the sentry would drop them.
 	CMPL SI_CODE(SI), $0
 	JGT save
 	CMPL DI, $SIGCHLD
@@ -227,6 +250,12 @@ save:
 	LEAQ SLOT_SIZE(R11), SP
 	PUSHF
 	POPAX
+	// A single-step trap at the entry cleared TF (see crit): the guest's
+	// flags have it.
+	CMPL ST_STEP(R11), $0
+	JEQ 3(PC)
+	ORQ $EFLAGS_TF, AX
+	MOVL $0, ST_STEP(R11)
 	MOVQ AX, G_EFL(R11)
 	MOVQ AX, G_R11(R11)
 	MOVQ R11, R12
@@ -354,6 +383,16 @@ tregs:
 	MOVQ G_R12(R12), R12
 	JMP tail
 
+frame:
+	// CMD_FRAME: fault on purpose, so that the kernel saves the thread's
+	// FP state in a signal frame and the handler parks the thread in it.
+	// The sentry then uses that frame exactly as for a SIGSYS. (Inside
+	// the critical range, so that no stray signal gets in first.)
+	JMP framefault
+	MARKER(0x04)
+framefault:
+	BYTE $0x0f; BYTE $0x0b
+
 exit:
 	// Retired by the sentry. CLONE_CHILD_CLEARTID zeroes the state word
 	// and wakes the sentry once the thread is gone. (It lies in the
@@ -374,14 +413,6 @@ tail:
 	JMP G_RIP(GS)
 
 	MARKER(0x06)
-frame:
-	// CMD_FRAME: fault on purpose, so that the kernel saves the thread's
-	// FP state in a signal frame and the handler parks the thread in it.
-	// The sentry then uses that frame exactly as for a SIGSYS.
-	JMP framefault
-	MARKER(0x04)
-framefault:
-	BYTE $0x0f; BYTE $0x0b
 
 hresume:
 	// The sentry's registers for the guest go back into the frame.

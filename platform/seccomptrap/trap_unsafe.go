@@ -2,6 +2,7 @@ package seccomptrap
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"unsafe"
 )
@@ -91,8 +92,35 @@ func loadStubBlob() (stubBlob, error) {
 				return stubBlob{}, fmt.Errorf("seccomptrap: stub code entry markers missing")
 			}
 			b.code = append([]byte(nil), text[:pos]...)
-			return b, nil
+			return b, b.fillBounds()
 		}
 		off = entry
 	}
+}
+
+// Placeholders in the handler for the trampoline path's bounds
+// (trap_amd64.s); fillBounds replaces each with its stub address.
+const (
+	critLoPlaceholder = 0x52534c0000000001
+	tailLoPlaceholder = 0x52534c0000000002
+	tailHiPlaceholder = 0x52534c0000000003
+)
+
+// fillBounds writes the stub addresses of the trampoline path's critical
+// range and tail into the handler's immediates. They live in the stub's
+// read-only code page, where the guest cannot forge them.
+func (b *stubBlob) fillBounds() error {
+	for _, f := range []struct {
+		placeholder uint64
+		off         int
+	}{{critLoPlaceholder, b.tramp}, {tailLoPlaceholder, b.tail}, {tailHiPlaceholder, b.tailEnd}} {
+		var ph [8]byte
+		binary.LittleEndian.PutUint64(ph[:], f.placeholder)
+		i := bytes.Index(b.code, ph[:])
+		if i < 0 || bytes.Index(b.code[i+1:], ph[:]) >= 0 {
+			return fmt.Errorf("seccomptrap: stub code placeholder %#x not found exactly once", f.placeholder)
+		}
+		binary.LittleEndian.PutUint64(b.code[i:], stubAddr+stubBlobOff+uint64(f.off))
+	}
+	return nil
 }

@@ -63,10 +63,10 @@ func (t *Task) run() {
 func (t *Task) handleFault(ev platform.Event) {
 	info := &linux.SignalInfo{Signo: ev.Signo, Code: ev.Code, Addr: uint64(ev.Addr)}
 	if ev.Signo == linux.SIGILL {
-		if site, ok := t.mm.PatchedSiteFault(t.st.IP()); ok {
+		if site, atSyscall, ok := t.mm.PatchedSiteFault(t.st.IP()); ok {
 			// A thread caught by a syscall patch, or sent back to a
 			// patched site's `syscall` to restart it (usertrap.go).
-			if t.st.Regs.Rax == sysRestartSyscall {
+			if atSyscall && t.st.Regs.Rax == sysRestartSyscall {
 				// restart_syscall(2) goes through the site's `syscall`
 				// with its own number; the site's first instruction would
 				// replace it.

@@ -28,11 +28,14 @@ import (
 // intermediate state must be harmless. The table lies in [0x60000,
 // 0x70000), so the jmp's fourth address byte, which replaces the
 // `syscall`'s first byte, is always 0x06: an invalid opcode in 64-bit mode.
-// The site is written in three steps: that byte first (a thread that has
-// already run the old first instruction now faults with SIGILL instead of
-// trapping), then the rest except the first byte (the first instruction
-// still decodes with its old length), then the first byte. A SIGILL at a
-// patched site's +5 is restarted at the site (PatchedSiteFault).
+// The site is written in four steps, each a separate write: 0x06 at +5 (a
+// thread that has already run the old first instruction now faults with
+// SIGILL instead of trapping), 0x06 at +0 (a thread arriving at the site
+// faults before it decodes anything else), then bytes +1..+6, then the
+// jmp's first byte at +0. A SIGILL at a patched site's +0 or +5 is
+// restarted at the site (PatchedSiteFault). (Writing +0 last without the
+// second step would be safe for `b8 imm32`, whose length does not change,
+// but not for `4c 8b 4c 24 08`, whose first byte is only a prefix.)
 //
 // The guest can see the rewritten bytes if it reads its own code, and a
 // jump straight to the `syscall` of a patched site with a different number
@@ -53,6 +56,10 @@ const (
 
 // jmpAbs is the opcode of `jmp *disp32` (absolute, no base register).
 var jmpAbs = [3]byte{0xff, 0x24, 0x25}
+
+// invalidOpcode is `push %es`, invalid in 64-bit mode: the third byte of
+// every trampoline address.
+const invalidOpcode = 0x06
 
 // movR9 is `mov 0x8(%rsp), %r9`, the instruction before glibc syscall(2)'s
 // `syscall`.
@@ -118,10 +125,14 @@ func (mm *MemoryManager) patchLocked(ret hostarch.Addr, sysno uint64, p platform
 	var jmp [patchLen]byte
 	copy(jmp[:], jmpAbs[:])
 	binary.LittleEndian.PutUint32(jmp[3:], uint32(entry))
-	// The three steps, each its own write so that they land in order.
+	// The four steps, each its own write so that they land in order.
 	siteOff := int64(off + 1)
-	for _, step := range []struct{ from, to int }{{5, 6}, {1, patchLen}, {0, 1}} {
-		if _, err := unix.Pwrite(fd, jmp[step.from:step.to], siteOff+int64(step.from)); err != nil {
+	bad := []byte{invalidOpcode}
+	for _, step := range []struct {
+		at int
+		b  []byte
+	}{{5, bad}, {0, bad}, {1, jmp[1:]}, {0, jmp[:1]}} {
+		if _, err := unix.Pwrite(fd, step.b, siteOff+int64(step.at)); err != nil {
 			return false
 		}
 	}
@@ -224,25 +235,29 @@ func (mm *MemoryManager) newTrampolineLocked() (hostarch.Addr, bool) {
 	return usertrapStart + hostarch.Addr(next*usertrapEntry), true
 }
 
-// PatchedSiteFault looks at a SIGILL at ip: if ip is the fifth byte of a
-// patched site (the 0x06 that replaced `syscall`), it returns the site's
-// address. The thread ran the site's first instruction before the patch
-// landed, or was sent back to the `syscall` to restart it; either way it
-// must run the site again from its start.
-func (mm *MemoryManager) PatchedSiteFault(ip hostarch.Addr) (hostarch.Addr, bool) {
+// PatchedSiteFault looks at a SIGILL at ip. If ip is a patched site, or
+// the fifth byte of one (the 0x06 that replaced `syscall`), it returns the
+// site's address, and atSyscall for the latter. The thread met a site while
+// it was being rewritten, or was sent back to the `syscall` to restart it;
+// either way it must run the site again from its start.
+func (mm *MemoryManager) PatchedSiteFault(ip hostarch.Addr) (site hostarch.Addr, atSyscall bool, ok bool) {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
-	site := ip - 5
-	if ip < 5 {
-		return 0, false
+	if mm.isPatchedSiteLocked(ip) {
+		return ip, false, true
 	}
+	if ip >= 5 && mm.isPatchedSiteLocked(ip-5) {
+		return ip - 5, true, true
+	}
+	return 0, false, false
+}
+
+// isPatchedSiteLocked reports whether a rewritten site starts at site.
+func (mm *MemoryManager) isPatchedSiteLocked(site hostarch.Addr) bool {
 	code, _, ok := mm.codeLocked(site, patchLen)
 	if !ok || [3]byte(code[:3]) != jmpAbs {
-		return 0, false
+		return false
 	}
 	a := hostarch.Addr(binary.LittleEndian.Uint32(code[3:]))
-	if a < usertrapStart+usertrapEntry || a >= usertrapEnd || a%usertrapEntry != 0 || mm.tableLocked() == nil {
-		return 0, false
-	}
-	return site, true
+	return a >= usertrapStart+usertrapEntry && a < usertrapEnd && a%usertrapEntry == 0 && mm.tableLocked() != nil
 }

@@ -76,7 +76,7 @@ func TestPatchSyscall(t *testing.T) {
 				if !bytes.Equal(code, tc.code) {
 					t.Errorf("unpatchable site changed: % x", code)
 				}
-				if _, ok := mm.PatchedSiteFault(site + 5); ok {
+				if _, _, ok := mm.PatchedSiteFault(site + 5); ok {
 					t.Errorf("PatchedSiteFault found an unpatched site")
 				}
 				return
@@ -93,10 +93,13 @@ func TestPatchSyscall(t *testing.T) {
 				binary.LittleEndian.Uint64(tramp[13:]) != uint64(ret) {
 				t.Errorf("trampoline: % x", tramp)
 			}
-			if got, ok := mm.PatchedSiteFault(site + 5); !ok || got != site {
-				t.Errorf("PatchedSiteFault(site+5) = %#x, %v", got, ok)
+			if got, at, ok := mm.PatchedSiteFault(site + 5); !ok || got != site || !at {
+				t.Errorf("PatchedSiteFault(site+5) = %#x, %v, %v", got, at, ok)
 			}
-			if _, ok := mm.PatchedSiteFault(site + 4); ok {
+			if got, at, ok := mm.PatchedSiteFault(site); !ok || got != site || at {
+				t.Errorf("PatchedSiteFault(site) = %#x, %v, %v", got, at, ok)
+			}
+			if _, _, ok := mm.PatchedSiteFault(site + 4); ok {
 				t.Errorf("PatchedSiteFault(site+4) matched")
 			}
 			// Trapping again at the same site (another thread that was

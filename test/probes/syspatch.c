@@ -136,6 +136,13 @@ static void *gs_user(void *arg)
 			bad++;
 	if (syscall(SYS_arch_prctl, ARCH_GET_GS, &got) != 0 || got != (uint64_t)gsarea)
 		bad += 1000000;
+	/* The trampolines' fallback leaves rcx and r11 as syscall does. */
+	for (int i = 0; i < 10; i++) {
+		int rcx_ok, r11_ok;
+		regs_after(&rcx_ok, &r11_ok);
+		if (!rcx_ok || !r11_ok)
+			bad += 1000;
+	}
 	return (void *)bad;
 }
 
