@@ -162,7 +162,7 @@ func (r *rootInode) Symlink(vfs.Context, string, string) (vfs.Inode, error) {
 }
 
 // Link implements vfs.DirInode.
-func (r *rootInode) Link(vfs.Context, string, vfs.Inode) error { return errno.EPERM }
+func (r *rootInode) Link(vfs.Context, string, vfs.Inode) (vfs.Inode, error) { return nil, errno.EPERM }
 
 // Unlink implements vfs.DirInode.
 func (r *rootInode) Unlink(vfs.Context, string, vfs.Inode) error { return errno.EPERM }

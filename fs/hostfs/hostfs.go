@@ -21,12 +21,14 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"sync"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/runsc-lite/runsc-lite/abi/linux"
 	"github.com/runsc-lite/runsc-lite/abi/linux/errno"
+	"github.com/runsc-lite/runsc-lite/fs/pipe"
 	"github.com/runsc-lite/runsc-lite/fs/vfs"
 )
 
@@ -54,6 +56,26 @@ type Filesystem struct {
 	nextForeign uint64
 	// cachedFDs are the directory fds cached in inodes, closed by Release.
 	cachedFDs []int
+	// fifos are the pipes of the named pipes in the tree, by host (dev,
+	// ino): sandbox processes that open one meet in the sentry, never in
+	// the host's FIFO.
+	fifos map[[2]uint64]*pipe.FIFO
+}
+
+// fifo returns the pipe of the host FIFO (dev, ino).
+func (fs *Filesystem) fifo(dev, ino uint64) *pipe.FIFO {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	k := [2]uint64{dev, ino}
+	f, ok := fs.fifos[k]
+	if !ok {
+		if fs.fifos == nil {
+			fs.fifos = map[[2]uint64]*pipe.FIFO{}
+		}
+		f = pipe.NewFIFO()
+		fs.fifos[k] = f
+	}
+	return f
 }
 
 // Open opens the host directory dir as a read-only filesystem and returns
@@ -149,6 +171,11 @@ type inode struct {
 	// dirFD caches an O_PATH fd for a directory; -1 if not cached. It
 	// stays valid across renames.
 	dirFD int
+
+	// tmp marks an unnamed O_TMPFILE file, which exists only as tmpFD, an
+	// O_RDWR fd closed when the inode is collected. Immutable.
+	tmp   bool
+	tmpFD int
 }
 
 // loc returns i's parent and name.
@@ -200,6 +227,9 @@ func (i *inode) openDir() (fd int, done func(), err error) {
 // hostStat returns the host's stat of i without following a symlink.
 func (i *inode) hostStat() (unix.Stat_t, error) {
 	var st unix.Stat_t
+	if i.tmp {
+		return st, hostErr(unix.Fstat(i.tmpFD, &st))
+	}
 	parent, name := i.loc()
 	if parent == nil {
 		return st, hostErr(unix.Fstat(i.fs.rootFD, &st))
@@ -263,16 +293,31 @@ func (i *inode) SetStat(ctx vfs.Context, opts *vfs.SetStatOptions) error {
 	return i.setStat(opts)
 }
 
-// Open implements vfs.Inode.Open. Only regular files can be opened, and
-// only for reading unless the filesystem is writable: device nodes, FIFOs
-// and sockets of the host tree are not the guest's to use.
-func (i *inode) Open(_ vfs.Context, flags uint32) (vfs.FileDescriptionImpl, error) {
+// Open implements vfs.Inode.Open. Regular files are opened on the host,
+// only for reading unless the filesystem is writable. A named pipe opens a
+// pipe in the sentry shared by the sandbox's openers (a host FIFO is not the
+// guest's to use); device nodes and sockets of the host tree can't be
+// opened.
+func (i *inode) Open(ctx vfs.Context, flags uint32) (vfs.FileDescriptionImpl, error) {
 	acc := unix.O_RDONLY
 	if flags&linux.O_ACCMODE != linux.O_RDONLY || flags&linux.O_TRUNC != 0 {
 		if !i.fs.writable {
 			return nil, errno.EROFS
 		}
 		acc = unix.O_RDWR
+	}
+	if i.tmp {
+		// Reopen, for a file description of its own.
+		fd, err := retry(func() (int, error) {
+			return unix.Open("/proc/self/fd/"+strconv.Itoa(i.tmpFD), acc|unix.O_CLOEXEC, 0)
+		})
+		if err != nil {
+			return nil, hostErr(err)
+		}
+		return &regularFD{fd: fd}, nil
+	}
+	if st, err := i.hostStat(); err == nil && st.Mode&unix.S_IFMT == unix.S_IFIFO {
+		return i.fs.fifo(st.Dev, st.Ino).Open(ctx, flags)
 	}
 	parent, name := i.loc()
 	if parent == nil {

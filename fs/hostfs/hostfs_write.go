@@ -2,6 +2,7 @@ package hostfs
 
 import (
 	"os"
+	"runtime"
 	"strconv"
 
 	"golang.org/x/sys/unix"
@@ -23,6 +24,9 @@ var sentryIsRoot = os.Geteuid() == 0
 // dirAt returns the parent's fd and the name to use for i with *at(2)
 // calls: (rootFD, "") for the root.
 func (i *inode) dirAt() (pfd int, name string, done func(), err error) {
+	if i.tmp {
+		return i.tmpFD, "", func() {}, nil
+	}
 	parent, name := i.loc()
 	if parent == nil {
 		return i.fs.rootFD, "", func() {}, nil
@@ -133,6 +137,9 @@ func (i *inode) truncate(size int64) error {
 		return err
 	}
 	defer done()
+	if i.tmp {
+		return hostErr(unix.Ftruncate(i.tmpFD, size))
+	}
 	if name == "" {
 		return errno.EISDIR
 	}
@@ -241,12 +248,20 @@ func (i *inode) Symlink(ctx vfs.Context, name, target string) (vfs.Inode, error)
 }
 
 // Link implements vfs.DirInode.Link.
-func (i *inode) Link(_ vfs.Context, name string, target vfs.Inode) error {
+//
+// A host inode is a name (parent and name), not a file: the new name gets
+// an inode of its own, so that removing the old name leaves it reachable.
+func (i *inode) Link(_ vfs.Context, name string, target vfs.Inode) (vfs.Inode, error) {
 	t, ok := target.(*inode)
 	if !ok || t.fs != i.fs {
-		return errno.EXDEV
+		return nil, errno.EXDEV
 	}
-	return i.mutate(func(dirfd int) error {
+	err := i.mutate(func(dirfd int) error {
+		if t.tmp {
+			// An O_TMPFILE file gets its first name (linkat(2) with
+			// AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH).
+			return hostErr(unix.Linkat(unix.AT_FDCWD, "/proc/self/fd/"+strconv.Itoa(t.tmpFD), dirfd, name, unix.AT_SYMLINK_FOLLOW))
+		}
 		tpfd, tname, done, err := t.dirAt()
 		if err != nil {
 			return err
@@ -257,6 +272,10 @@ func (i *inode) Link(_ vfs.Context, name string, target vfs.Inode) error {
 		}
 		return hostErr(unix.Linkat(tpfd, tname, dirfd, name, 0))
 	})
+	if err != nil {
+		return nil, err
+	}
+	return &inode{fs: i.fs, parent: i, name: name, dirFD: -1}, nil
 }
 
 // Unlink implements vfs.DirInode.Unlink.
@@ -301,4 +320,86 @@ func (i *inode) Rename(_ vfs.Context, oldName string, child vfs.Inode, newParent
 	c.parent, c.name = np, newName
 	c.mu.Unlock()
 	return nil
+}
+
+// Exchange implements vfs.ExchangeInode with renameat2(RENAME_EXCHANGE)
+// on the host.
+func (i *inode) Exchange(_ vfs.Context, oldName string, child vfs.Inode, newParent vfs.DirInode, newName string, other vfs.Inode) error {
+	a, ok := child.(*inode)
+	b, ok2 := other.(*inode)
+	np, ok3 := newParent.(*inode)
+	if !ok || !ok2 || !ok3 || np.fs != i.fs {
+		return errno.EXDEV
+	}
+	err := i.mutate(func(olddirfd int) error {
+		newdirfd, done, err := np.openDir()
+		if err != nil {
+			return err
+		}
+		defer done()
+		return hostErr(unix.Renameat2(olddirfd, oldName, newdirfd, newName, unix.RENAME_EXCHANGE))
+	})
+	if err != nil {
+		return err
+	}
+	// Each inode is a name: they swap names.
+	a.mu.Lock()
+	a.parent, a.name = np, newName
+	a.mu.Unlock()
+	b.mu.Lock()
+	b.parent, b.name = i, oldName
+	b.mu.Unlock()
+	return nil
+}
+
+// Tmpfile implements vfs.TmpfileInode: an unnamed file in i's host
+// directory (open(2) with O_TMPFILE), which linkat(2) may name later.
+func (i *inode) Tmpfile(ctx vfs.Context, mode linux.FileMode) (vfs.Inode, error) {
+	fd := -1
+	err := i.mutate(func(dirfd int) error {
+		var err error
+		fd, err = retry(func() (int, error) {
+			return unix.Openat(dirfd, ".", unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, uint32(mode.Permissions()))
+		})
+		if err != nil {
+			return hostErr(err)
+		}
+		// Undo the host's umask; give the guest's owner.
+		unix.Fchmod(fd, uint32(mode.Permissions()))
+		if sentryIsRoot {
+			uid, gid := vfs.Owner(ctx)
+			unix.Fchown(fd, int(uid), int(gid))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	t := &inode{fs: i.fs, dirFD: -1, tmp: true, tmpFD: fd}
+	runtime.AddCleanup(t, func(fd int) { unix.Close(fd) }, fd)
+	return t, nil
+}
+
+// Mknod implements vfs.MknodInode for named pipes and sockets. Device
+// nodes are refused (EPERM): a device node the guest made in a volume would
+// be the host's to open.
+func (i *inode) Mknod(ctx vfs.Context, name string, mode linux.FileMode, _ uint32) (vfs.Inode, error) {
+	switch mode.FileType() {
+	case linux.S_IFIFO, linux.S_IFSOCK:
+	default:
+		return nil, errno.EPERM
+	}
+	err := i.mutate(func(dirfd int) error {
+		if err := unix.Mknodat(dirfd, name, uint32(mode.FileType())|uint32(mode.Permissions()), 0); err != nil {
+			return hostErr(err)
+		}
+		// The host's umask may have cleared bits the guest asked for.
+		unix.Fchmodat(dirfd, name, uint32(mode.Permissions()), 0)
+		chownNew(ctx, dirfd, name)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return i.child(name), nil
 }

@@ -512,28 +512,28 @@ func (i *inode) Mknod(ctx vfs.Context, name string, mode linux.FileMode, dev uin
 
 // Link implements vfs.DirInode.Link: both names then refer to the same
 // overlay inode and its upper copy.
-func (i *inode) Link(ctx vfs.Context, name string, target vfs.Inode) error {
+func (i *inode) Link(ctx vfs.Context, name string, target vfs.Inode) (vfs.Inode, error) {
 	t, ok := target.(*inode)
 	if !ok || t.fs != i.fs {
-		return errno.EXDEV
+		return nil, errno.EXDEV
 	}
 	i.fs.mu.Lock()
 	defer i.fs.mu.Unlock()
 	if err := t.copyUpLocked(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	if err := i.copyUpLocked(ctx); err != nil {
-		return err
+		return nil, err
 	}
-	if err := i.upper.(vfs.DirInode).Link(ctx, name, t.upper); err != nil {
-		return err
+	if _, err := i.upper.(vfs.DirInode).Link(ctx, name, t.upper); err != nil {
+		return nil, err
 	}
 	i.addChildLocked(name, t)
 	if t.name == "" {
 		// An O_TMPFILE file gets its first name.
 		t.parent, t.name = i, name
 	}
-	return nil
+	return t, nil
 }
 
 // Unlink implements vfs.DirInode.Unlink.

@@ -214,7 +214,7 @@ func (roDir) DynamicDir() {}
 func (roDir) Create(vfs.Context, string, linux.FileMode) (vfs.Inode, error) { return nil, errno.EACCES }
 func (roDir) Mkdir(vfs.Context, string, linux.FileMode) (vfs.Inode, error)  { return nil, errno.EACCES }
 func (roDir) Symlink(vfs.Context, string, string) (vfs.Inode, error)        { return nil, errno.EACCES }
-func (roDir) Link(vfs.Context, string, vfs.Inode) error                     { return errno.EACCES }
+func (roDir) Link(vfs.Context, string, vfs.Inode) (vfs.Inode, error)        { return nil, errno.EACCES }
 func (roDir) Unlink(vfs.Context, string, vfs.Inode) error                   { return errno.EACCES }
 func (roDir) Rmdir(vfs.Context, string, vfs.Inode) error                    { return errno.EACCES }
 func (roDir) Rename(vfs.Context, string, vfs.Inode, vfs.DirInode, string, vfs.Inode) error {

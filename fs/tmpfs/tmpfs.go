@@ -376,22 +376,22 @@ func (i *Inode) Mknod(ctx vfs.Context, name string, mode linux.FileMode, dev uin
 }
 
 // Link implements vfs.DirInode.Link.
-func (i *Inode) Link(_ vfs.Context, name string, target vfs.Inode) error {
+func (i *Inode) Link(_ vfs.Context, name string, target vfs.Inode) (vfs.Inode, error) {
 	t, ok := target.(*Inode)
 	if !ok || t.fs != i.fs {
-		return errno.EXDEV
+		return nil, errno.EXDEV
 	}
 	i.fs.mu.Lock()
 	defer i.fs.mu.Unlock()
 	if t.fileType() == linux.S_IFDIR {
-		return errno.EPERM
+		return nil, errno.EPERM
 	}
 	if err := i.addChildLocked(name, t); err != nil {
-		return err
+		return nil, err
 	}
 	t.nlink++
 	t.ctime = vfs.NowStatxTimestamp()
-	return nil
+	return t, nil
 }
 
 // dropLinkLocked removes one link to c, freeing its data after the last

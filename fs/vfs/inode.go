@@ -75,8 +75,10 @@ type DirInode interface {
 	// Symlink makes a symbolic link. name does not exist.
 	Symlink(ctx Context, name, target string) (Inode, error)
 	// Link makes name a new hard link to target, an inode of the same
-	// filesystem that is not a directory. name does not exist.
-	Link(ctx Context, name string, target Inode) error
+	// filesystem that is not a directory. name does not exist. It returns
+	// the inode the new name refers to: target itself where inodes are
+	// files, a new one where they are names (hostfs).
+	Link(ctx Context, name string, target Inode) (Inode, error)
 	// Unlink removes the non-directory child called name.
 	Unlink(ctx Context, name string, child Inode) error
 	// Rmdir removes the directory child called name, or fails with

@@ -340,7 +340,9 @@ func (vfs *VirtualFilesystem) notifyDeadLocked(ctx Context, d *Dentry, dir bool)
 		return
 	}
 	if !dir {
-		if st, err := d.inode.Stat(ctx); err != nil || st.Nlink != 0 {
+		// A filesystem whose inodes are names (hostfs) can't stat a
+		// removed name at all: that file is gone too.
+		if st, err := d.inode.Stat(ctx); (err != nil && err != errno.ENOENT) || (err == nil && st.Nlink != 0) {
 			return
 		}
 	}

@@ -573,11 +573,12 @@ func (vfs *VirtualFilesystem) linkLocked(ctx Context, old VirtualDentry, newpop 
 		return errno.ENOENT
 	}
 	_, err = vfs.createLocked(ctx, parent, name, func(dir DirInode) (Inode, error) {
-		if err := dir.Link(ctx, name, old.Dentry.inode); err != nil {
+		inode, err := dir.Link(ctx, name, old.Dentry.inode)
+		if err != nil {
 			return nil, err
 		}
 		vfs.notifyLinkCountLocked(old.Dentry)
-		return old.Dentry.inode, nil
+		return inode, nil
 	})
 	return err
 }

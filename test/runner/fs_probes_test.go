@@ -84,3 +84,72 @@ func TestFSVolume(t *testing.T) {
 		t.Errorf("symlink on host: %q %v", target, err)
 	}
 }
+
+// TestFSProbesOnVolume runs the filesystem probes that work in a
+// directory of their own with that directory on a --volume (hostfs,
+// writable), mounted at the same path as on the host, so that the output
+// must match native exactly.
+func TestFSProbesOnVolume(t *testing.T) {
+	for _, pc := range fsProbeCases {
+		if pc.name == "fs_memfd" || pc.name == "fs_pty" || pc.name == "fs_mountflags" {
+			continue // no directory of their own
+		}
+		t.Run(pc.name, func(t *testing.T) {
+			bin := probe(t, pc.probe, "static")
+			vol := t.TempDir()
+			dir := filepath.Join(vol, "d")
+			native := runNative(t, []string{bin, dir}, runOpts{})
+			if native.status != pc.wantStatus {
+				t.Fatalf("native run: want status %d\n%s", pc.wantStatus, native)
+			}
+			if err := os.RemoveAll(dir); err != nil {
+				t.Fatal(err)
+			}
+			sandbox := runSandbox(t, []string{bin, dir}, runOpts{sandboxFlags: []string{"--volume", vol + ":" + vol}})
+			want := applyOverrides(native.stdout, sandboxExpect(t, pc.probe))
+			want = applyOverrides(want, volumeExpect[pc.probe])
+			for _, d := range volumeDrop[pc.probe] {
+				want = dropInSection(want, d[0], d[1])
+			}
+			if sandbox.stdout != want || sandbox.status != native.status {
+				t.Errorf("sandbox differs from native\n--- diff:\n%s\n--- sandbox:\n%s", lineDiff(want, sandbox.stdout), sandbox)
+			}
+		})
+	}
+}
+
+// volumeExpect are the documented differences of the probes on a volume,
+// as sandbox-expect lines.
+var volumeExpect = map[string]map[string]string{
+	// sandbox-divergence: the guest can't make device nodes on the host
+	// (a node it made in a volume would be the host's to open).
+	"fs_fifo": {"mknod chr:": "mknod chr: EPERM", "ischr=": "ischr=0 major=0 minor=0"},
+}
+
+// volumeDrop are native output lines, by section, that a volume run
+// doesn't produce.
+var volumeDrop = map[string][][2]string{
+	// sandbox-divergence: inotify watches follow the sandbox's inodes; on
+	// a volume two hard links are two inodes, so removing one link is not
+	// seen as an attribute change of the other.
+	"fs_inotify": {{"[unlink one of two links]", "  file ATTRIB"}},
+}
+
+// dropInSection removes the lines equal to line between the line section
+// and the next line starting with "[".
+func dropInSection(out, section, line string) string {
+	var kept []string
+	in := false
+	for _, l := range strings.Split(out, "\n") {
+		switch {
+		case l == section:
+			in = true
+		case strings.HasPrefix(l, "["):
+			in = false
+		case in && l == line:
+			continue
+		}
+		kept = append(kept, l)
+	}
+	return strings.Join(kept, "\n")
+}
