@@ -299,6 +299,13 @@ func (i *inode) SetStat(ctx vfs.Context, opts *vfs.SetStatOptions) error {
 // guest's to use); device nodes and sockets of the host tree can't be
 // opened.
 func (i *inode) Open(ctx vfs.Context, flags uint32) (vfs.FileDescriptionImpl, error) {
+	if !i.tmp {
+		// A FIFO's data never reaches the tree, so a read-only tree
+		// does not stop writers (fs/namei.c:may_open).
+		if st, err := i.hostStat(); err == nil && st.Mode&unix.S_IFMT == unix.S_IFIFO {
+			return i.fs.fifo(st.Dev, st.Ino).Open(ctx, flags)
+		}
+	}
 	acc := unix.O_RDONLY
 	if flags&linux.O_ACCMODE != linux.O_RDONLY || flags&linux.O_TRUNC != 0 {
 		if !i.fs.writable {
@@ -315,9 +322,6 @@ func (i *inode) Open(ctx vfs.Context, flags uint32) (vfs.FileDescriptionImpl, er
 			return nil, hostErr(err)
 		}
 		return &regularFD{fd: fd}, nil
-	}
-	if st, err := i.hostStat(); err == nil && st.Mode&unix.S_IFMT == unix.S_IFIFO {
-		return i.fs.fifo(st.Dev, st.Ino).Open(ctx, flags)
 	}
 	parent, name := i.loc()
 	if parent == nil {
