@@ -13,13 +13,16 @@ import (
 
 // mmSyscalls are the memory management syscalls.
 var mmSyscalls = map[uintptr]kernel.Syscall{
-	9:  {Name: "mmap", Fn: Mmap, Support: kernel.SupportPartial, Note: "Writable MAP_SHARED mappings of host files (rootfs, volumes) return ENODEV; tmpfs files and memfds share pages."},
-	10: {Name: "mprotect", Fn: Mprotect, Support: kernel.SupportFull},
-	11: {Name: "munmap", Fn: Munmap, Support: kernel.SupportFull},
-	12: {Name: "brk", Fn: Brk, Support: kernel.SupportFull},
-	25: {Name: "mremap", Fn: Mremap, Support: kernel.SupportPartial, Note: "MREMAP_DONTUNMAP and old_size 0 return EINVAL."},
-	26: {Name: "msync", Fn: Msync, Support: kernel.SupportFull},
-	28: {Name: "madvise", Fn: Madvise, Support: kernel.SupportPartial, Note: "MADV_DONTNEED is honoured; other advice is accepted and ignored."},
+	9:   {Name: "mmap", Fn: Mmap, Support: kernel.SupportPartial, Note: "Writable MAP_SHARED mappings of host files (rootfs, volumes) return ENODEV; tmpfs files and memfds share pages."},
+	10:  {Name: "mprotect", Fn: Mprotect, Support: kernel.SupportFull},
+	11:  {Name: "munmap", Fn: Munmap, Support: kernel.SupportFull},
+	12:  {Name: "brk", Fn: Brk, Support: kernel.SupportFull},
+	25:  {Name: "mremap", Fn: Mremap, Support: kernel.SupportPartial, Note: "MREMAP_DONTUNMAP and old_size 0 return EINVAL."},
+	26:  {Name: "msync", Fn: Msync, Support: kernel.SupportFull},
+	28:  {Name: "madvise", Fn: Madvise, Support: kernel.SupportPartial, Note: "MADV_DONTNEED is honoured; other advice is accepted and ignored."},
+	329: {Name: "pkey_mprotect", Fn: PkeyMprotect, Support: kernel.SupportPartial, Note: "No protection keys, as on a CPU without PKU: only pkey -1 or 0."},
+	330: {Name: "pkey_alloc", Fn: PkeyAlloc, Support: kernel.SupportPartial, Note: "No protection keys, as on a CPU without PKU: ENOSPC."},
+	331: {Name: "pkey_free", Fn: PkeyFree, Support: kernel.SupportPartial, Note: "No protection keys: EINVAL."},
 }
 
 const protMask = linux.PROT_READ | linux.PROT_WRITE | linux.PROT_EXEC
@@ -157,6 +160,33 @@ func Mprotect(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintpt
 		return 0, errno.EINVAL
 	}
 	return 0, t.MemoryManager().MProtect(addr, length, hostarch.ProtToAccessType(int(prot&protMask)))
+}
+
+// The sandbox has no memory protection keys, whatever the host's CPU
+// has: the syscalls behave as on a CPU without PKU, where only the default
+// key 0 exists and it is always allocated (mm/mprotect.c).
+
+// PkeyMprotect implements Linux syscall pkey_mprotect(2).
+func PkeyMprotect(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
+	if pkey := args[3].Int(); pkey != -1 && pkey != 0 {
+		return 0, errno.EINVAL
+	}
+	return Mprotect(t, sysno, args)
+}
+
+// PkeyAlloc implements Linux syscall pkey_alloc(2).
+func PkeyAlloc(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
+	const pkeyAccessMask = 0x3 // PKEY_DISABLE_ACCESS | PKEY_DISABLE_WRITE
+	if args[0].Uint64() != 0 || args[1].Uint64()&^pkeyAccessMask != 0 {
+		return 0, errno.EINVAL
+	}
+	return 0, errno.ENOSPC
+}
+
+// PkeyFree implements Linux syscall pkey_free(2): no key the guest could
+// have allocated exists.
+func PkeyFree(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
+	return 0, errno.EINVAL
 }
 
 // Brk implements Linux syscall brk(2).
