@@ -171,7 +171,19 @@ func (fd *FileDescription) DecRef() {
 		fd.impl.Release()
 	case r < 0:
 		panic("vfs: DecRef on a released FileDescription")
+	default:
+		if h, ok := fd.impl.(RefsDroppedHook); ok {
+			h.RefsDropped(r)
+		}
 	}
+}
+
+// RefsDroppedHook is implemented by files that want to know when their
+// file description loses a reference but lives on (an AF_UNIX socket,
+// whose last references may be cycles of in-flight SCM_RIGHTS messages).
+// remaining is the references left.
+type RefsDroppedHook interface {
+	RefsDropped(remaining int64)
 }
 
 // StatusFlags returns the O_* access mode and status flags.

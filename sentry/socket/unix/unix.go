@@ -23,8 +23,8 @@
 // process: runsc-lite runs one sandbox per process, which matches Linux's
 // per-network-namespace abstract namespace.
 //
-// Known gap: a socket passed over itself (or in a cycle of sockets) with
-// SCM_RIGHTS is never garbage collected (Linux's unix_gc).
+// Sockets kept alive only by cycles of SCM_RIGHTS messages are collected
+// (gc.go).
 package unix
 
 import (
@@ -112,6 +112,9 @@ type Socket struct {
 	// owns the socket). Nil for a connection not yet accepted. Set before
 	// the socket is published, then immutable.
 	file *vfs.FileDescription
+	// inflight counts the references to file held by receive queues
+	// (SCM_RIGHTS messages not yet received), for the collector (gc.go).
+	inflight atomic.Int64
 
 	// Everything below is protected by mu.
 
@@ -329,9 +332,12 @@ func (s *Socket) closeLocked(w *wakeups, embryo bool) []*vfs.FileDescription {
 		}
 		p.stateChangedLocked(w)
 	}
+	var queued []*vfs.FileDescription
 	for _, m := range s.rq {
-		drop = append(drop, m.rights...)
+		queued = append(queued, m.rights...)
 	}
+	noteDequeued(queued)
+	drop = append(drop, queued...)
 	s.rq, s.rqBytes = nil, 0
 	s.stateChangedLocked(w)
 	return drop

@@ -79,6 +79,7 @@ func (s *Socket) sendStream(ctx socket.Context, data []byte, to []byte, ctrl soc
 			last.data = append(last.data, chunk...)
 		} else {
 			p.rq = append(p.rq, &message{data: append([]byte(nil), chunk...), from: s.addr, rights: rights, cred: cred})
+			noteQueuedLocked(p, rights)
 			rights = nil
 		}
 		p.rqBytes += n
@@ -177,6 +178,7 @@ func (s *Socket) sendMessage(ctx socket.Context, data []byte, to []byte, ctrl so
 			m.from = s.addr
 		}
 		dst.rq = append(dst.rq, m)
+		noteQueuedLocked(dst, m.rights)
 		dst.rqBytes += len(m.data)
 		queued = true
 		w.add(&dst.WaitQueue, vfs.EventIn)
@@ -240,6 +242,7 @@ func takeRights(m *message, peek bool, res *socket.RecvResult) {
 		return
 	}
 	res.Control.Rights = m.rights
+	noteDequeued(m.rights)
 	m.rights = nil
 }
 
