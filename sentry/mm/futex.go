@@ -6,9 +6,11 @@ import (
 )
 
 // SharedKey returns the identity of the futex word at addr for a shared
-// (non-private) futex: for MAP_SHARED anonymous memory it is the memory
-// file offset, the same in every process mapping it; otherwise the word is
-// private to this address space and ok is false. addr must be mapped.
+// (non-private) futex: for MAP_SHARED memory (anonymous, or a file whose
+// pages the sandbox owns, like a POSIX semaphore in /dev/shm) it is the
+// memory file offset, the same in every process mapping it; otherwise the
+// word is private to this address space and ok is false. addr must be
+// mapped.
 func (mm *MemoryManager) SharedKey(addr hostarch.Addr) (off uint64, ok bool, err error) {
 	mm.mu.Lock()
 	defer mm.mu.Unlock()
@@ -16,10 +18,25 @@ func (mm *MemoryManager) SharedKey(addr hostarch.Addr) (off uint64, ok bool, err
 	if v == nil {
 		return 0, false, errno.EFAULT
 	}
-	if v.shared == nil {
-		return 0, false, nil
+	switch {
+	case v.shared != nil:
+		return v.mfOff + uint64(addr-v.start), true, nil
+	case v.mappable != nil:
+		page := addr.RoundDown()
+		fo := v.fileOff + uint64(page-v.start)
+		ts, err := v.mappable.Translate(fo, hostarch.PageSize, hostarch.Read)
+		for _, tr := range ts {
+			if tr.FileOff <= fo && fo < tr.FileOff+tr.Len {
+				return tr.MemOff + (fo - tr.FileOff) + uint64(addr-page), true, nil
+			}
+		}
+		if err != nil {
+			return 0, false, errno.EFAULT
+		}
+		// Beyond the end of the file: Linux would fault (SIGBUS).
+		return 0, false, errno.EFAULT
 	}
-	return v.mfOff + uint64(addr-v.start), true, nil
+	return 0, false, nil
 }
 
 // AtomicUpdate32 applies f to the aligned 32-bit word at addr atomically

@@ -178,5 +178,27 @@ int main(int argc, char **argv)
 	int st;
 	waitpid(pid, &st, 0);
 	printf("shared waiter: %s\n", WIFEXITED(st) && WEXITSTATUS(st) == 0 ? "woken" : "FAIL");
+
+	/* The same in a MAP_SHARED file mapping (a memfd here; a POSIX
+	 * semaphore in /dev/shm is the usual case): the futex is the file's
+	 * page, whichever process and address map it. The child maps the
+	 * file again at an address of its own. */
+	int mfd = memfd_create("futex", 0);
+	ftruncate(mfd, 4096);
+	_Atomic uint32_t *fw = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	pid = fork();
+	if (pid == 0) {
+		_Atomic uint32_t *mine = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+		struct timespec limit = {5, 0};
+		long rr = futex(mine + 1, FUTEX_WAIT, 0, &limit, NULL, 0);
+		_exit(rr == 0 && atomic_load(mine + 1) == 1 ? 0 : 1);
+	}
+	usleep(100000);
+	atomic_store(fw + 1, 1);
+	for (int i = 0; i < 50 && (n = futex(fw + 1, FUTEX_WAKE, 1, NULL, NULL, 0)) == 0; i++)
+		usleep(10000);
+	value("file-backed shared WAKE across fork", n);
+	waitpid(pid, &st, 0);
+	printf("file-backed shared waiter: %s\n", WIFEXITED(st) && WEXITSTATUS(st) == 0 ? "woken" : "FAIL");
 	return 0;
 }
