@@ -88,6 +88,9 @@ type context struct {
 	// interrupted is set by Interrupt until a Switch consumes it.
 	// +checklocks:mu
 	interrupted bool
+	// watching says a deafness check is scheduled (deaf.go).
+	// +checklocks:mu
+	watching bool
 }
 
 // Switch implements platform.Context.
@@ -369,6 +372,7 @@ func (c *context) Interrupt() {
 	c.interrupted = true
 	if c.running != 0 {
 		unix.Tgkill(c.stubPID, c.running, interruptSignal)
+		c.watchLocked()
 	}
 }
 

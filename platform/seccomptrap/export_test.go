@@ -48,3 +48,6 @@ func (p *Platform) TrampEntry() uint64 { return p.stub.addr(p.stub.blob.tramp) }
 // ForgeFpstateForTest writes v into c's slot as the frame's FP pointer, as
 // a guest thread can.
 func ForgeFpstateForTest(c any, v uint64) { c.(*context).h.Fpstate = v }
+
+// RestorerAddr is the stub's sigreturn restorer.
+func (p *Platform) RestorerAddr() uint64 { return p.stub.restorerAddr() }

@@ -1,6 +1,8 @@
 package seccomptrap_test
 
 import (
+	"encoding/binary"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -227,4 +229,43 @@ func TestTrampolineSingleStep(t *testing.T) {
 		}
 	}
 	t.Fatal("no end after 200 switches")
+}
+
+// TestDeafThread: a guest jumps to the stub's restorer with a forged frame
+// whose mask blocks the interrupt kick, and then spins. The sentry must
+// still get the task back: it kills the stub (deaf.go).
+func TestDeafThread(t *testing.T) {
+	e := newEnv(t)
+	c := e.newContext(t)
+	e.mapBytes(t, e.as, codeBase, []byte{0xeb, 0xfe}, rx) // jmp .
+	page := e.mapBytes(t, e.as, 0x700000, nil, hostarch.ReadWrite)
+	// A ucontext at 0x700800, where rsp points after the restorer's
+	// caller "returned" into it.
+	uc := page[0x800:]
+	const gregs = 40
+	le := binary.LittleEndian
+	le.PutUint64(uc[gregs+15*8:], 0x700f00)           // rsp
+	le.PutUint64(uc[gregs+16*8:], codeBase)           // rip
+	le.PutUint64(uc[gregs+17*8:], 0x202)              // eflags
+	le.PutUint64(uc[gregs+18*8:], 0x002b000000000033) // cs, gs, fs, ss
+	le.PutUint64(uc[296:], 1<<(uint(unix.SIGCHLD)-1)) // uc_sigmask
+	st := arch.NewState(hostarch.Addr(e.p.RestorerAddr()), 0x700800)
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Switch(e.as, &st)
+		done <- err
+	}()
+	time.Sleep(200 * time.Millisecond)
+	c.Interrupt()
+	select {
+	case err := <-done:
+		if !errors.Is(err, platform.ErrStubDied) {
+			t.Fatalf("Switch: %v, want the stub killed", err)
+		}
+	case <-time.After(10 * time.Second):
+		// Kill it here, or the context's cleanup would wait for it.
+		unix.Kill(seccomptrap.StubPID(e.as), unix.SIGKILL)
+		<-done
+		t.Fatal("a guest that blocked the kick is still running")
+	}
 }
