@@ -390,7 +390,7 @@ func (i *inode) Lookup(_ vfs.Context, name string) (vfs.Inode, error) {
 	if err := unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return nil, hostErr(err)
 	}
-	return &inode{fs: i.fs, parent: i, name: name, dirFD: -1}, nil
+	return i.child(name), nil
 }
 
 // Readdir implements vfs.DirInode.Readdir, in name order.

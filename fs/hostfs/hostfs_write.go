@@ -275,7 +275,7 @@ func (i *inode) Link(_ vfs.Context, name string, target vfs.Inode) (vfs.Inode, e
 	if err != nil {
 		return nil, err
 	}
-	return &inode{fs: i.fs, parent: i, name: name, dirFD: -1}, nil
+	return i.child(name), nil
 }
 
 // Unlink implements vfs.DirInode.Unlink.

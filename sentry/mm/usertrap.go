@@ -106,16 +106,12 @@ func (mm *MemoryManager) patchLocked(ret hostarch.Addr, sysno uint64, p platform
 	default:
 		return false
 	}
-	entry, ok := mm.newTrampolineLocked()
+	entry, toff, ok := mm.newTrampolineLocked()
 	if !ok {
 		return false
 	}
 	tramp := p.Trampoline(uint64(entry), displaced, uint64(ret))
 	if tramp == nil || len(tramp) > usertrapEntry {
-		return false
-	}
-	toff, ok := mm.tableOffLocked(entry)
-	if !ok {
 		return false
 	}
 	fd := mm.mf.FD()
@@ -206,22 +202,13 @@ func (mm *MemoryManager) tableLocked() *vma {
 	return v
 }
 
-// tableOffLocked returns the memory-file offset of table address a.
-func (mm *MemoryManager) tableOffLocked(a hostarch.Addr) (uint64, bool) {
-	v := mm.tableLocked()
-	if v == nil || a < v.start || a >= v.end {
-		return 0, false
-	}
-	return v.mfOff + uint64(a-v.start), true
-}
-
-// newTrampolineLocked allocates a trampoline slot. The count lives in the
-// table itself, so that a forked child, which copies the table, goes on
-// from where its parent was.
-func (mm *MemoryManager) newTrampolineLocked() (hostarch.Addr, bool) {
+// newTrampolineLocked allocates a trampoline slot and returns its address
+// and memory-file offset. The count lives in the table itself, so that a
+// forked child, which copies the table, goes on from where its parent was.
+func (mm *MemoryManager) newTrampolineLocked() (hostarch.Addr, uint64, bool) {
 	v := mm.tableLocked()
 	if v == nil {
-		return 0, false
+		return 0, 0, false
 	}
 	hdr := mm.mf.Slice(v.mfOff, 8)
 	next := binary.LittleEndian.Uint64(hdr)
@@ -229,10 +216,11 @@ func (mm *MemoryManager) newTrampolineLocked() (hostarch.Addr, bool) {
 		next = 1
 	}
 	if next >= uint64(usertrapEnd-usertrapStart)/usertrapEntry {
-		return 0, false
+		return 0, 0, false
 	}
 	binary.LittleEndian.PutUint64(hdr, next+1)
-	return usertrapStart + hostarch.Addr(next*usertrapEntry), true
+	off := next * usertrapEntry
+	return usertrapStart + hostarch.Addr(off), v.mfOff + off, true
 }
 
 // PatchedSiteFault looks at a SIGILL at ip. If ip is a patched site, or

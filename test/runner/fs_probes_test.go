@@ -37,20 +37,7 @@ var fsProbeCases = []probeCase{
 func TestFSProbes(t *testing.T) {
 	for _, pc := range fsProbeCases {
 		for _, variant := range variantsOf(pc.probe) {
-			t.Run(pc.name+"/"+variant, func(t *testing.T) {
-				bin := probe(t, pc.probe, variant)
-				o := runOpts{env: pc.env, stdin: pc.stdin}
-				native := runNative(t, append([]string{bin}, pc.args(t, false)...), o)
-				if native.status != pc.wantStatus {
-					t.Fatalf("native run: want status %d\n%s", pc.wantStatus, native)
-				}
-				sandbox := runSandbox(t, append([]string{bin}, pc.args(t, true)...), o)
-				want := applyOverrides(native.stdout, sandboxExpect(t, pc.probe))
-				if sandbox.stdout != want || sandbox.status != native.status {
-					t.Errorf("sandbox differs from native\n--- native:\n%s--- sandbox:\n%s\n--- diff:\n%s",
-						want, sandbox, lineDiff(want, sandbox.stdout))
-				}
-			})
+			t.Run(pc.name+"/"+variant, func(t *testing.T) { compareProbe(t, pc, variant) })
 		}
 	}
 }

@@ -105,21 +105,28 @@ func TestProbes(t *testing.T) {
 		for _, variant := range variantsOf(pc.probe) {
 			t.Run(pc.name+"/"+variant, func(t *testing.T) {
 				skipKnownBug(t, pc.name, variant)
-				bin := probe(t, pc.probe, variant)
-				overrides := sandboxExpect(t, pc.probe)
-				o := runOpts{env: pc.env, stdin: pc.stdin}
-				native := runNative(t, append([]string{bin}, pc.args(t, false)...), o)
-				if native.status != pc.wantStatus {
-					t.Fatalf("native run: want status %d\n%s", pc.wantStatus, native)
-				}
-				sandbox := runSandbox(t, append([]string{bin}, pc.args(t, true)...), o)
-				want := applyOverrides(native.stdout, overrides)
-				if sandbox.stdout != want || sandbox.status != native.status {
-					t.Errorf("sandbox differs from native\n--- native (status %d, after sandbox-expect overrides):\n%s--- sandbox:\n%s\n--- diff:\n%s",
-						native.status, want, sandbox, lineDiff(want, sandbox.stdout))
-				}
+				compareProbe(t, pc, variant)
 			})
 		}
+	}
+}
+
+// compareProbe runs one build of a probe case natively and in the sandbox
+// and requires the same output and status, up to the probe's declared
+// divergences.
+func compareProbe(t *testing.T, pc probeCase, variant string) {
+	t.Helper()
+	bin := probe(t, pc.probe, variant)
+	o := runOpts{env: pc.env, stdin: pc.stdin}
+	native := runNative(t, append([]string{bin}, pc.args(t, false)...), o)
+	if native.status != pc.wantStatus {
+		t.Fatalf("native run: want status %d\n%s", pc.wantStatus, native)
+	}
+	sandbox := runSandbox(t, append([]string{bin}, pc.args(t, true)...), o)
+	want := applyOverrides(native.stdout, sandboxExpect(t, pc.probe))
+	if sandbox.stdout != want || sandbox.status != native.status {
+		t.Errorf("sandbox differs from native\n--- native (status %d, after sandbox-expect overrides):\n%s--- sandbox:\n%s\n--- diff:\n%s",
+			native.status, want, sandbox, lineDiff(want, sandbox.stdout))
 	}
 }
 
