@@ -40,6 +40,8 @@ var doCommand = &cli.Command{
 		&cli.StringSliceFlag{Name: "env", KeepSpace: true, Usage: "set `K=V` in the guest's environment (repeatable)"},
 		&cli.StringSliceFlag{Name: "volume", Usage: "bind-mount host `HOST:GUEST[:ro]` into the sandbox, writes going to the host (repeatable)"},
 		&cli.StringFlag{Name: "overlay-size", Usage: "bound the memory the guest's file writes (overlay, /dev/shm) may use, e.g. `512M` (default: unlimited)"},
+		&cli.StringFlag{Name: "network", Value: "sandbox", Usage: "`MODE`: sandbox (a user-space TCP/IP stack with loopback only, isolated from the host), none (loopback only, and never another interface), or host (guest sockets are host sockets owned by the sentry: weaker isolation)"},
+		&cli.StringSliceFlag{Name: "publish", Usage: "forward host `[IP:]HOST_PORT:GUEST_PORT` (TCP) to the sandbox's loopback (repeatable; --network=sandbox only)"},
 		&cli.BoolFlag{Name: "strace", Usage: "log each guest syscall, decoded, to stderr"},
 		&cli.StringFlag{Name: "strace-log", Usage: "write the --strace log to `FILE`"},
 	},
@@ -120,6 +122,11 @@ func doAction(c *cli.Context) error {
 	hostname, _ := os.Hostname()
 	k := kernel.New(p, mf, table, log, hostname)
 	k.SyscallPatching = c.Bool("syscall-patching")
+	closeNet, err := setupNetwork(c, k, log)
+	if err != nil {
+		return err
+	}
+	defer closeNet()
 
 	fdt := kernel.NewFDTable()
 	for fd := 0; fd < 3; fd++ {

@@ -20,6 +20,7 @@ import (
 	"github.com/runsc-lite/runsc-lite/abi/linux/errno"
 	"github.com/runsc-lite/runsc-lite/fs/vfs"
 	"github.com/runsc-lite/runsc-lite/sentry/auth"
+	"github.com/runsc-lite/runsc-lite/sentry/inet"
 )
 
 // Process is what procfs shows of a guest process, or of one of its
@@ -84,6 +85,9 @@ type Kernel interface {
 	Release() string
 	// LastPID is the most recently allocated id.
 	LastPID() int32
+	// NetworkStack is the sandbox's network stack (/proc/net); nil if
+	// it has none.
+	NetworkStack() inet.Stack
 }
 
 // Context is a vfs.Context that knows its process. procfs type-asserts its
@@ -164,6 +168,7 @@ func (selfOnly) MemInfo() (total, free uint64) { return 1 << 30, 1 << 29 }
 func (selfOnly) Hostname() string              { return "localhost" }
 func (selfOnly) Release() string               { return "6.1.0" }
 func (k selfOnly) LastPID() int32              { return k.p.PID() }
+func (selfOnly) NetworkStack() inet.Stack      { return nil }
 
 // Inode numbers: fixed ones for the root and its system files, and
 // per-process ranges for the rest, so that they are stable across lookups.
@@ -306,6 +311,8 @@ func (d *rootDir) systemEntries(ctx vfs.Context, k Kernel, p Process) map[string
 			return strconv.Itoa(int(p.PID())) + "/task/" + strconv.Itoa(int(p.TID())), nil
 		}}
 	}
+	// "/proc/net ... is now a symbolic link to /proc/self/net" - proc(5).
+	m["net"] = &symlink{base: next(linux.S_IFLNK | 0o777), target: func() (string, error) { return "self/net", nil }}
 	return m
 }
 

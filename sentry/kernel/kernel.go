@@ -8,6 +8,7 @@
 package kernel
 
 import (
+	"github.com/runsc-lite/runsc-lite/sentry/inet"
 	"log/slog"
 	"sync"
 	"time"
@@ -36,6 +37,10 @@ type Kernel struct {
 	// platforms that support it (sentry/mm/usertrap.go). Set before the
 	// first task starts.
 	SyscallPatching bool
+	// Net is the sandbox's network stack as reporting code sees it
+	// (netlink, /proc/net); nil if the sandbox has none. Set before the
+	// first task starts.
+	Net inet.Stack
 
 	// bootTime is when the sandbox started, for uptime. Immutable.
 	bootTime time.Time

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"github.com/runsc-lite/runsc-lite/sentry/inet"
 	"slices"
 	"time"
 
@@ -69,6 +70,7 @@ func (k procKernel) BootTime() time.Time           { return k.k.BootTime() }
 func (k procKernel) MemInfo() (total, free uint64) { return k.k.MemInfo() }
 func (k procKernel) Hostname() string              { return k.k.Hostname }
 func (k procKernel) Release() string               { return k.k.Release }
+func (k procKernel) NetworkStack() inet.Stack      { return k.k.Net }
 func (k procKernel) LastPID() int32                { return int32(k.k.LastPID()) }
 
 // procProcess adapts a thread group, seen through one of its tasks, to

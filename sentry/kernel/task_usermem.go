@@ -66,3 +66,9 @@ func (t *Task) CopyInIovecs(addr hostarch.Addr, iovcnt int) ([]IOVec, error) {
 	}
 	return iovs, nil
 }
+
+// CheckWritable fails with EFAULT unless the guest may write all of
+// [addr, addr+length).
+func (t *Task) CheckWritable(addr hostarch.Addr, length uint64) error {
+	return t.mm.CheckAccess(addr, length, hostarch.Write)
+}

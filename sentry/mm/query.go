@@ -23,3 +23,26 @@ func (mm *MemoryManager) CheckMapped(addr hostarch.Addr, length uint64) error {
 	}
 	return nil
 }
+
+// CheckAccess fails with EFAULT unless every byte of [addr, addr+length)
+// lies in a mapping that allows at. It lets a caller refuse a bad buffer
+// before taking data it could not give back (a socket's queued bytes).
+func (mm *MemoryManager) CheckAccess(addr hostarch.Addr, length uint64, at hostarch.AccessType) error {
+	if length == 0 {
+		return nil
+	}
+	end, ok := addr.AddLength(length)
+	if !ok {
+		return errno.EFAULT
+	}
+	mm.mu.Lock()
+	defer mm.mu.Unlock()
+	for next := addr; next < end; {
+		v := mm.vmaAtLocked(next)
+		if v == nil || !v.perms.SupersetOf(at) {
+			return errno.EFAULT
+		}
+		next = v.end
+	}
+	return nil
+}

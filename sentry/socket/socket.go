@@ -18,6 +18,7 @@ import (
 	"github.com/runsc-lite/runsc-lite/abi/linux"
 	"github.com/runsc-lite/runsc-lite/abi/linux/errno"
 	"github.com/runsc-lite/runsc-lite/fs/vfs"
+	"github.com/runsc-lite/runsc-lite/sentry/inet"
 	"github.com/runsc-lite/runsc-lite/sentry/kernel"
 )
 
@@ -37,6 +38,9 @@ type Context interface {
 	// cwd, within its root. ok is false if the caller has no file system
 	// (then only abstract unix addresses work).
 	PathOperation(path string, follow bool) (pop vfs.PathOperation, v *vfs.VirtualFilesystem, ok bool)
+	// NetworkStack is the sandbox's network stack as reporting code
+	// sees it (netlink, SIOCGIF*); nil if it has none.
+	NetworkStack() inet.Stack
 }
 
 // taskContext adapts a kernel task to Context.
@@ -47,6 +51,9 @@ func (c taskContext) PID() int32 { return int32(c.ThreadGroup().PID()) }
 
 // Umask implements Context.Umask.
 func (c taskContext) Umask() uint32 { return c.FSContext().Umask() }
+
+// NetworkStack implements Context.NetworkStack.
+func (c taskContext) NetworkStack() inet.Stack { return c.Kernel().Net }
 
 // PathOperation implements Context.PathOperation.
 func (c taskContext) PathOperation(path string, follow bool) (vfs.PathOperation, *vfs.VirtualFilesystem, bool) {
@@ -81,6 +88,16 @@ type ControlMessages struct {
 	// Creds are SCM_CREDENTIALS, if HasCreds.
 	Creds    linux.UCred
 	HasCreds bool
+	// Extra are other received control messages (IP_TTL, IP_PKTINFO,
+	// SO_TIMESTAMP ...), already encoded, in the order Linux puts them.
+	Extra []Cmsg
+}
+
+// Cmsg is one control message: cmsg_level, cmsg_type and the data after
+// the header.
+type Cmsg struct {
+	Level, Type int32
+	Data        []byte
 }
 
 // Release drops the references to Rights.

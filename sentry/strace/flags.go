@@ -321,32 +321,6 @@ var waitOptions = []flagName{
 	{0x80000000, "__WCLONE"},
 }
 
-// From <linux/socket.h> and <linux/net.h>: the domain and the type, whose
-// high bits are SOCK_NONBLOCK|SOCK_CLOEXEC.
-var socketDomains = map[int64]string{
-	1: "AF_UNIX", 2: "AF_INET", 10: "AF_INET6", 16: "AF_NETLINK", 17: "AF_PACKET",
-}
-
-var socketTypes = map[int64]string{
-	1: "SOCK_STREAM", 2: "SOCK_DGRAM", 3: "SOCK_RAW", 4: "SOCK_RDM", 5: "SOCK_SEQPACKET",
-	6: "SOCK_DCCP", 10: "SOCK_PACKET",
-}
-
-const sockTypeMask = 0xf
-
-var socketTypeFlags = []flagName{
-	{0x800, "SOCK_NONBLOCK"},
-	{0x80000, "SOCK_CLOEXEC"},
-}
-
-func formatSocketType(v uint64) string {
-	s := formatEnum(int64(v&sockTypeMask), socketTypes)
-	if rest := v &^ sockTypeMask; rest != 0 {
-		s += "|" + formatFlags(rest, socketTypeFlags)
-	}
-	return s
-}
-
 // From <linux/resource.h>.
 var rlimitResources = map[int64]string{
 	0: "RLIMIT_CPU", 1: "RLIMIT_FSIZE", 2: "RLIMIT_DATA", 3: "RLIMIT_STACK",

@@ -71,6 +71,22 @@ const (
 	argWaitOptions
 	argSocketDomain
 	argSocketType
+	argSockProtocol   // socket(2)'s protocol, named after the domain in args[0]
+	argSockLen        // socklen_t or int length passed by value, signed
+	argSockaddr       // struct sockaddr * whose length is args[lenArg], read at entry
+	argOutSockaddr    // struct sockaddr * filled by the syscall; args[lenArg] points to its length
+	argSockLenPtr     // socklen_t * measuring the sockaddr in args[lenArg], read at entry and exit
+	argOptLenPtr      // getsockopt's socklen_t *optlen, read at entry and exit
+	argSockoptLevel   // level of setsockopt(2)/getsockopt(2)
+	argSetsockoptName // optname, named after the level in args[1]
+	argGetsockoptName // likewise, with getsockopt's names where they differ
+	argSockoptVal     // setsockopt's optval, whose length is args[lenArg]
+	argOutSockoptVal  // getsockopt's optval; args[lenArg] points to its length
+	argInMsghdr       // sendmsg's struct msghdr *, read at entry
+	argOutMsghdr      // recvmsg's struct msghdr *: msg_namelen at entry, the rest at exit
+	argMsgFlags
+	argShutdownHow
+	argAcceptFlags
 	argRlimit
 	argPrctl
 	argPtrace
@@ -79,14 +95,22 @@ const (
 
 // isOut reports whether an argument is printed after the syscall returns.
 func (k argKind) isOut() bool {
-	return k == argOutBuf || k == argOutString || k == argOutFdPair || k == argOutIovec
+	switch k {
+	case argOutBuf, argOutString, argOutFdPair, argOutIovec,
+		argOutSockaddr, argSockLenPtr, argOptLenPtr, argOutSockoptVal, argOutMsghdr:
+		return true
+	}
+	return false
 }
 
 // argSpec describes one argument.
 type argSpec struct {
 	kind argKind
-	// lenArg is, for argInBuf, the index of the argument holding the
-	// length; for the iovec kinds, of the one holding the count.
+	// lenArg is, for argInBuf, argSockaddr and argSockoptVal, the index
+	// of the argument holding the length; for the iovec kinds, of the one
+	// holding the count; for argOutSockaddr and argOutSockoptVal, of the
+	// one pointing to the length; for argSockLenPtr, of the address it
+	// measures.
 	lenArg int
 }
 
@@ -120,7 +144,11 @@ func formatArg(mem memory, spec argSpec, args arch.SyscallArguments, v uintptr) 
 			return "AT_FDCWD"
 		}
 		return strconv.FormatInt(int64(int32(v)), 10)
-	case argPtr, argOutBuf, argOutString, argOutFdPair, argOutIovec:
+	case argPtr, argOutBuf, argOutString, argOutFdPair, argOutIovec, argOutSockaddr, argOutSockoptVal:
+		return formatPointer(v)
+	case argSockLenPtr, argOptLenPtr, argOutMsghdr:
+		// Strace.enter prints these with formatInLen, as it must keep
+		// the length they point to.
 		return formatPointer(v)
 	case argPath:
 		return formatCString(mem, v, maxPathLen, maxPathLen)
@@ -173,9 +201,29 @@ func formatArg(mem memory, spec argSpec, args arch.SyscallArguments, v uintptr) 
 	case argWaitOptions:
 		return formatFlags(uint64(uint32(v)), waitOptions)
 	case argSocketDomain:
-		return formatEnum(int64(int32(v)), socketDomains)
+		return formatEnumHex(int64(int32(v)), socketFamilies, "AF_???")
 	case argSocketType:
 		return formatSocketType(uint64(uint32(v)))
+	case argSockProtocol:
+		return formatSocketProtocol(int64(int32(args[0].Value)), int64(int32(v)))
+	case argSockLen:
+		return strconv.FormatInt(int64(int32(v)), 10)
+	case argSockaddr:
+		return formatSockaddr(mem, v, int64(int32(args[spec.lenArg].Value)))
+	case argSockoptLevel:
+		return formatEnumHex(int64(int32(v)), sockoptLevels, "SOL_??")
+	case argSetsockoptName, argGetsockoptName:
+		return formatSockoptName(sockoptOf(args), spec.kind == argGetsockoptName)
+	case argSockoptVal:
+		return formatSockoptValue(mem, v, sockoptOf(args), int64(int32(args[spec.lenArg].Value)), true /* set */)
+	case argInMsghdr:
+		return formatSendMsghdr(mem, v)
+	case argMsgFlags:
+		return formatMsgFlags(uint64(uint32(v)))
+	case argShutdownHow:
+		return formatEnumHex(int64(int32(v)), shutdownHows, "SHUT_???")
+	case argAcceptFlags:
+		return formatFlagsNote(uint64(uint32(v)), socketTypeFlags, "SOCK_???")
 	case argRlimit:
 		return formatEnum(int64(int32(v)), rlimitResources)
 	case argPrctl:
@@ -189,9 +237,10 @@ func formatArg(mem memory, spec argSpec, args arch.SyscallArguments, v uintptr) 
 	}
 }
 
-// formatOutArg prints an out argument once the syscall has succeeded with
-// return value rv.
-func formatOutArg(mem memory, spec argSpec, args arch.SyscallArguments, v uintptr, rv uintptr) string {
+// formatOutArg prints out argument n once the syscall has succeeded with
+// return value rv. in holds the by-reference lengths read at entry.
+func formatOutArg(mem memory, spec argSpec, args arch.SyscallArguments, n int, rv uintptr, in *[6]inLen) string {
+	v := args[n].Value
 	switch spec.kind {
 	case argOutIovec:
 		return formatIovecs(mem, v, args[spec.lenArg].Value, uint64(rv))
@@ -210,7 +259,7 @@ func formatOutArg(mem memory, spec argSpec, args arch.SyscallArguments, v uintpt
 		return "[" + strconv.FormatInt(int64(int32(binary.LittleEndian.Uint32(b[:4]))), 10) +
 			", " + strconv.FormatInt(int64(int32(binary.LittleEndian.Uint32(b[4:]))), 10) + "]"
 	}
-	return formatPointer(v)
+	return formatOutSocketArg(mem, spec, args, n, rv, in)
 }
 
 // formatHex prints v in hex, and zero as plain 0 as strace does.

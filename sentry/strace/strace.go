@@ -61,6 +61,9 @@ type call struct {
 	prefix string // "[pid 1] name"
 	info   *syscallInfo
 	args   []string // formatted at entry; out arguments are filled at exit
+	// inLens holds the by-reference lengths the guest passed (see
+	// inLen), indexed like args.
+	inLens [6]inLen
 }
 
 // Enter implements kernel.Strace.Enter.
@@ -101,6 +104,11 @@ func (s *Strace) enter(prefix string, mem memory, sysno uintptr, args arch.Sysca
 	}
 	c.args = make([]string, len(c.info.args))
 	for n, spec := range c.info.args {
+		if spec.kind.hasInLen() {
+			c.inLens[n] = readInLen(mem, spec.kind, args[n].Value)
+			c.args[n] = formatInLen(spec, args, args[n].Value, c.inLens[n])
+			continue
+		}
 		c.args[n] = formatArg(mem, spec, args, args[n].Value)
 		if spec.kind == argMode && n > 0 && c.info.args[n-1].kind == argOpenFlags &&
 			args[n-1].Value&(oCreat|oTmpfile) == 0 {
@@ -121,7 +129,7 @@ func (s *Strace) exitLine(c *call, mem memory, args arch.SyscallArguments, rv ui
 		if err == nil {
 			for n, spec := range c.info.args {
 				if spec.kind.isOut() {
-					c.args[n] = formatOutArg(mem, spec, args, args[n].Value, rv)
+					c.args[n] = formatOutArg(mem, spec, args, n, rv, &c.inLens)
 				}
 			}
 		}

@@ -310,13 +310,36 @@ func TestTableNames(t *testing.T) {
 			t.Errorf("%s has %d arguments", name, len(info.args))
 		}
 		for n, a := range info.args {
-			if (a.kind == argInBuf || a.kind == argInIovec || a.kind == argOutIovec) &&
-				(a.lenArg <= n || a.lenArg >= len(info.args)) {
-				t.Errorf("%s argument %d: length argument %d out of range", name, n, a.lenArg)
-			}
+			checkLenArg(t, name, info, n, a)
 		}
 	}
 	if len(syscallInfos) < 80 {
 		t.Errorf("only %d syscalls decoded, want at least 80", len(syscallInfos))
+	}
+}
+
+// checkLenArg checks that argument n's lenArg names an argument of the
+// right kind. An out address or getsockopt value needs its length pointer
+// to be of a kind whose entry value Strace.enter keeps (argKind.hasInLen).
+func checkLenArg(t *testing.T, name string, info syscallInfo, n int, a argSpec) {
+	t.Helper()
+	var pair argKind
+	switch a.kind {
+	case argInBuf, argInIovec, argOutIovec, argSockaddr, argSockoptVal:
+		if a.lenArg <= n || a.lenArg >= len(info.args) {
+			t.Errorf("%s argument %d: length argument %d out of range", name, n, a.lenArg)
+		}
+		return
+	case argOutSockaddr:
+		pair = argSockLenPtr
+	case argOutSockoptVal:
+		pair = argOptLenPtr
+	case argSockLenPtr:
+		pair = argOutSockaddr
+	default:
+		return
+	}
+	if a.lenArg < 0 || a.lenArg >= len(info.args) || info.args[a.lenArg].kind != pair {
+		t.Errorf("%s argument %d: argument %d is not the length or address it pairs with", name, n, a.lenArg)
 	}
 }

@@ -37,6 +37,17 @@ var (
 	prctlOpt  = argSpec{kind: argPrctl}
 	ptraceReq = argSpec{kind: argPtrace}
 	grndF     = argSpec{kind: argGetrandomFlags}
+	sockProto = argSpec{kind: argSockProtocol}
+	sockLen   = argSpec{kind: argSockLen}
+	optLenP   = argSpec{kind: argOptLenPtr}
+	optLevel  = argSpec{kind: argSockoptLevel}
+	setOpt    = argSpec{kind: argSetsockoptName}
+	getOpt    = argSpec{kind: argGetsockoptName}
+	inMsg     = argSpec{kind: argInMsghdr}
+	outMsg    = argSpec{kind: argOutMsghdr}
+	msgF      = argSpec{kind: argMsgFlags}
+	shutHow   = argSpec{kind: argShutdownHow}
+	acceptF   = argSpec{kind: argAcceptFlags}
 )
 
 // inBuf is a buffer read at entry whose length is argument lenArg.
@@ -45,6 +56,18 @@ func inBuf(lenArg int) argSpec { return argSpec{kind: argInBuf, lenArg: lenArg} 
 // inIovec and outIovec are iovec arrays whose count is argument countArg.
 func inIovec(countArg int) argSpec  { return argSpec{kind: argInIovec, lenArg: countArg} }
 func outIovec(countArg int) argSpec { return argSpec{kind: argOutIovec, lenArg: countArg} }
+
+// sockaddr is an address read at entry whose length is argument lenArg;
+// outSockaddr is one the syscall fills in, whose length argument lenPtrArg
+// points to, and addrLen is that pointer, measuring argument addrArg.
+func sockaddr(lenArg int) argSpec       { return argSpec{kind: argSockaddr, lenArg: lenArg} }
+func outSockaddr(lenPtrArg int) argSpec { return argSpec{kind: argOutSockaddr, lenArg: lenPtrArg} }
+func addrLen(addrArg int) argSpec       { return argSpec{kind: argSockLenPtr, lenArg: addrArg} }
+
+// optVal and outOptVal are setsockopt's and getsockopt's values; their
+// length is argument lenArg, or is where it points.
+func optVal(lenArg int) argSpec       { return argSpec{kind: argSockoptVal, lenArg: lenArg} }
+func outOptVal(lenPtrArg int) argSpec { return argSpec{kind: argOutSockoptVal, lenArg: lenPtrArg} }
 
 func sc(args ...argSpec) syscallInfo     { return syscallInfo{args: args} }
 func scAddr(args ...argSpec) syscallInfo { return syscallInfo{args: args, ret: retHex} }
@@ -226,20 +249,20 @@ var syscallInfos = map[string]syscallInfo{
 	"seccomp":       sc(size, hex, ptr),
 
 	// Sockets.
-	"socket":      sc(domain, sockType, num),
-	"socketpair":  sc(domain, sockType, num, outFds),
-	"connect":     sc(fd, ptr, size),
-	"bind":        sc(fd, ptr, size),
+	"socket":      sc(domain, sockType, sockProto),
+	"socketpair":  sc(domain, sockType, sockProto, outFds),
+	"connect":     sc(fd, sockaddr(2), sockLen),
+	"bind":        sc(fd, sockaddr(2), sockLen),
 	"listen":      sc(fd, num),
-	"accept":      sc(fd, ptr, ptr),
-	"accept4":     sc(fd, ptr, ptr, oflags),
-	"sendto":      sc(fd, inBuf(2), size, hex, ptr, size),
-	"recvfrom":    sc(fd, outBuf, size, hex, ptr, ptr),
-	"sendmsg":     sc(fd, ptr, hex),
-	"recvmsg":     sc(fd, ptr, hex),
-	"shutdown":    sc(fd, num),
-	"getsockname": sc(fd, ptr, ptr),
-	"getpeername": sc(fd, ptr, ptr),
-	"setsockopt":  sc(fd, num, num, ptr, size),
-	"getsockopt":  sc(fd, num, num, ptr, ptr),
+	"accept":      sc(fd, outSockaddr(2), addrLen(1)),
+	"accept4":     sc(fd, outSockaddr(2), addrLen(1), acceptF),
+	"sendto":      sc(fd, inBuf(2), size, msgF, sockaddr(5), sockLen),
+	"recvfrom":    sc(fd, outBuf, size, msgF, outSockaddr(5), addrLen(4)),
+	"sendmsg":     sc(fd, inMsg, msgF),
+	"recvmsg":     sc(fd, outMsg, msgF),
+	"shutdown":    sc(fd, shutHow),
+	"getsockname": sc(fd, outSockaddr(2), addrLen(1)),
+	"getpeername": sc(fd, outSockaddr(2), addrLen(1)),
+	"setsockopt":  sc(fd, optLevel, setOpt, optVal(4), sockLen),
+	"getsockopt":  sc(fd, optLevel, getOpt, outOptVal(4), optLenP),
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/runsc-lite/runsc-lite/hostarch"
 	"github.com/runsc-lite/runsc-lite/sentry/arch"
 	"github.com/runsc-lite/runsc-lite/sentry/kernel"
+	"github.com/runsc-lite/runsc-lite/sentry/socket"
 )
 
 // ioChunk bounds the sentry buffer of one read or write. A longer read is
@@ -91,6 +92,12 @@ func Read(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, e
 	}
 	if err := checkRange(addr, count); err != nil {
 		return 0, err
+	}
+	if _, ok := f.Impl().(socket.Socket); ok {
+		// A socket's data must stay queued if the copy out would fail.
+		if err := t.CheckWritable(addr, uint64(count)); err != nil {
+			return 0, err
+		}
 	}
 	return readInto(t, addr, count, func(b []byte) (int, error) { return f.Read(t, b) })
 }

@@ -16,7 +16,7 @@ import (
 )
 
 // socketNote says what the socket syscalls cover.
-const socketNote = "AF_UNIX only (in the sentry); other families fail with EAFNOSUPPORT."
+const socketNote = "AF_UNIX in the sentry; AF_INET and AF_INET6 (TCP, UDP, ICMP echo) on the sandbox's netstack, or on host sockets with --network=host; other families fail with EAFNOSUPPORT."
 
 // socketSyscalls are the BSD socket calls.
 var socketSyscalls = map[uintptr]kernel.Syscall{
@@ -33,8 +33,8 @@ var socketSyscalls = map[uintptr]kernel.Syscall{
 	51:  {Name: "getsockname", Fn: GetSockName, Support: kernel.SupportPartial, Note: socketNote},
 	52:  {Name: "getpeername", Fn: GetPeerName, Support: kernel.SupportPartial, Note: socketNote},
 	53:  {Name: "socketpair", Fn: SocketPair, Support: kernel.SupportPartial, Note: socketNote},
-	54:  {Name: "setsockopt", Fn: SetSockOpt, Support: kernel.SupportPartial, Note: socketNote + " SOL_SOCKET options only."},
-	55:  {Name: "getsockopt", Fn: GetSockOpt, Support: kernel.SupportPartial, Note: socketNote + " SOL_SOCKET options only."},
+	54:  {Name: "setsockopt", Fn: SetSockOpt, Support: kernel.SupportPartial, Note: socketNote + " SOL_SOCKET, SOL_IP, SOL_IPV6 and SOL_TCP options that programs set."},
+	55:  {Name: "getsockopt", Fn: GetSockOpt, Support: kernel.SupportPartial, Note: socketNote + " SOL_SOCKET, SOL_IP, SOL_IPV6 and SOL_TCP options that programs set."},
 	288: {Name: "accept4", Fn: Accept4, Support: kernel.SupportPartial, Note: socketNote},
 	299: {Name: "recvmmsg", Fn: RecvMMsg, Support: kernel.SupportPartial, Note: socketNote + " The timeout is checked between messages, as Linux does."},
 	307: {Name: "sendmmsg", Fn: SendMMsg, Support: kernel.SupportPartial, Note: socketNote},

@@ -294,6 +294,9 @@ func RecvFrom(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintpt
 	if _, err := iovecTotal(iovs); err != nil {
 		return 0, err
 	}
+	if err := checkWritable(t, iovs); err != nil {
+		return 0, err
+	}
 	nonblocking := isNonblocking(f) || flags&linux.MSG_DONTWAIT != 0
 	data, res, err := s.RecvMsg(sockCtx(t), count, flags, nonblocking, false)
 	if err != nil {
@@ -308,6 +311,18 @@ func RecvFrom(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintpt
 		}
 	}
 	return recvReturn(s, flags, &res), nil
+}
+
+// checkWritable fails with EFAULT before a receive if the guest could not
+// take the data: a socket's bytes must stay queued when the copy would
+// fail, as the kernel's copy to user memory fails before it consumes them.
+func checkWritable(t *kernel.Task, iovs []kernel.IOVec) error {
+	for _, iov := range iovs {
+		if err := t.CheckWritable(iov.Base, iov.Len); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // recvReturn is recv's result: with MSG_TRUNC, a message's full length
@@ -344,6 +359,9 @@ func recvMsg(t *kernel.Task, f *vfs.FileDescription, s socket.Socket, addr hosta
 	}
 	total, err := iovecTotal(iovs)
 	if err != nil {
+		return 0, err
+	}
+	if err := checkWritable(t, iovs); err != nil {
 		return 0, err
 	}
 	nonblocking := isNonblocking(f) || flags&linux.MSG_DONTWAIT != 0
@@ -415,6 +433,31 @@ func buildControl(t *kernel.Task, res *socket.RecvResult, addr hostarch.Addr, n 
 		ctl = le.AppendUint64(ctl, uint64(clen))
 		ctl = le.AppendUint32(ctl, linux.SOL_SOCKET)
 		ctl = le.AppendUint32(ctl, uint32(typ))
+	}
+	// put is net/core/scm.c:put_cmsg: a message that does not fit is
+	// cut to the room left (MSG_CTRUNC), and none is written if not even
+	// its header fits.
+	put := func(m socket.Cmsg) {
+		avail := room - len(ctl)
+		if avail < linux.SizeofCmsghdr {
+			trunc = true
+			return
+		}
+		clen := linux.CmsgLen(len(m.Data))
+		if avail < clen {
+			trunc = true
+			clen = avail
+		}
+		ctl = le.AppendUint64(ctl, uint64(clen))
+		ctl = le.AppendUint32(ctl, uint32(m.Level))
+		ctl = le.AppendUint32(ctl, uint32(m.Type))
+		ctl = append(ctl, m.Data[:clen-linux.SizeofCmsghdr]...)
+		for pad := min(linux.CmsgSpace(len(m.Data)), avail) - clen; pad > 0; pad-- {
+			ctl = append(ctl, 0)
+		}
+	}
+	for _, m := range res.Control.Extra {
+		put(m)
 	}
 	if res.Control.HasCreds {
 		if room-len(ctl) < linux.SizeofCmsghdr {

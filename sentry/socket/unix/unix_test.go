@@ -2,6 +2,7 @@ package unix
 
 import (
 	"errors"
+	"github.com/runsc-lite/runsc-lite/sentry/inet"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ type fakeCtx struct{ pid int32 }
 
 func (fakeCtx) Credentials() *auth.Credentials { return auth.NewCredentials(1000, 1000) }
 func (c fakeCtx) PID() int32                   { return c.pid }
+func (fakeCtx) NetworkStack() inet.Stack       { return nil }
 func (fakeCtx) Umask() uint32                  { return 0o22 }
 func (fakeCtx) PathOperation(string, bool) (vfs.PathOperation, *vfs.VirtualFilesystem, bool) {
 	return vfs.PathOperation{}, nil, false

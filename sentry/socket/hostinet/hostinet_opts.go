@@ -1,0 +1,269 @@
+package hostinet
+
+import (
+	"encoding/binary"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/runsc-lite/runsc-lite/abi/linux"
+	"github.com/runsc-lite/runsc-lite/abi/linux/errno"
+	"github.com/runsc-lite/runsc-lite/sentry/socket"
+)
+
+// optKey names a socket option.
+type optKey struct{ level, name int }
+
+// optSpec says how an option passes through to the host.
+type optSpec struct {
+	// size is the most bytes passed either way: the value is cut to it
+	// before setsockopt, and getsockopt's buffer is at most this long.
+	// The host checks the lengths as Linux does (short ints are EINVAL,
+	// or a byte for some IP options).
+	size int
+	// get and set say which directions are allowed.
+	get, set bool
+}
+
+// sizeofInt is sizeof(int).
+const sizeofInt = 4
+
+// intOpt is an int option that may be read and set.
+var intOpt = optSpec{size: sizeofInt, get: true, set: true}
+
+// getOnly is an int option that may only be read.
+var getOnly = optSpec{size: sizeofInt, get: true}
+
+// hostOpts is the allowlist of options passed to the host. Everything
+// else is ENOPROTOOPT. Left out on purpose: options whose value holds a
+// pointer (SO_ATTACH_FILTER), that need privileges the sentry may have
+// and the guest not (SO_MARK, SO_DEBUG, IP_TRANSPARENT, TCP_REPAIR), that
+// load kernel code paths the guest should not reach (TCP_ULP, TCP_MD5SIG),
+// and that produce control messages or error-queue entries RecvMsg does
+// not pass on (SO_TIMESTAMPING, SO_ZEROCOPY, UDP_GRO, TCP_INQ).
+var hostOpts = map[optKey]optSpec{
+	{linux.SOL_SOCKET, linux.SO_TYPE}:        getOnly,
+	{linux.SOL_SOCKET, linux.SO_DOMAIN}:      getOnly,
+	{linux.SOL_SOCKET, linux.SO_PROTOCOL}:    getOnly,
+	{linux.SOL_SOCKET, linux.SO_ERROR}:       getOnly,
+	{linux.SOL_SOCKET, linux.SO_ACCEPTCONN}:  getOnly,
+	{linux.SOL_SOCKET, linux.SO_SNDLOWAT}:    getOnly,
+	{linux.SOL_SOCKET, SO_INCOMING_CPU}:      getOnly,
+	{linux.SOL_SOCKET, SO_BINDTOIFINDEX}:     getOnly,
+	{linux.SOL_SOCKET, linux.SO_REUSEADDR}:   intOpt,
+	{linux.SOL_SOCKET, linux.SO_REUSEPORT}:   intOpt,
+	{linux.SOL_SOCKET, linux.SO_KEEPALIVE}:   intOpt,
+	{linux.SOL_SOCKET, linux.SO_BROADCAST}:   intOpt,
+	{linux.SOL_SOCKET, linux.SO_DONTROUTE}:   intOpt,
+	{linux.SOL_SOCKET, linux.SO_OOBINLINE}:   intOpt,
+	{linux.SOL_SOCKET, linux.SO_NO_CHECK}:    intOpt,
+	{linux.SOL_SOCKET, linux.SO_PRIORITY}:    intOpt,
+	{linux.SOL_SOCKET, linux.SO_RCVLOWAT}:    intOpt,
+	{linux.SOL_SOCKET, linux.SO_SNDBUF}:      intOpt,
+	{linux.SOL_SOCKET, linux.SO_RCVBUF}:      intOpt,
+	{linux.SOL_SOCKET, linux.SO_SNDBUFFORCE}: {size: sizeofInt, set: true},
+	{linux.SOL_SOCKET, linux.SO_RCVBUFFORCE}: {size: sizeofInt, set: true},
+	{linux.SOL_SOCKET, linux.SO_PASSCRED}:    intOpt,
+	{linux.SOL_SOCKET, linux.SO_LINGER}:      {size: linux.SizeofLinger, get: true, set: true},
+	{linux.SOL_SOCKET, SO_BINDTODEVICE}:      {size: IFNAMSIZ, get: true, set: true},
+	{linux.SOL_SOCKET, SO_TIMESTAMP}:         intOpt,
+	{linux.SOL_SOCKET, SO_TIMESTAMPNS}:       intOpt,
+	{SOL_TCP, TCP_NODELAY}:                   intOpt,
+	{SOL_TCP, TCP_MAXSEG}:                    intOpt,
+	{SOL_TCP, TCP_CORK}:                      intOpt,
+	{SOL_TCP, TCP_KEEPIDLE}:                  intOpt,
+	{SOL_TCP, TCP_KEEPINTVL}:                 intOpt,
+	{SOL_TCP, TCP_KEEPCNT}:                   intOpt,
+	{SOL_TCP, TCP_SYNCNT}:                    intOpt,
+	{SOL_TCP, TCP_LINGER2}:                   intOpt,
+	{SOL_TCP, TCP_DEFER_ACCEPT}:              intOpt,
+	{SOL_TCP, TCP_WINDOW_CLAMP}:              intOpt,
+	{SOL_TCP, TCP_QUICKACK}:                  intOpt,
+	{SOL_TCP, TCP_USER_TIMEOUT}:              intOpt,
+	{SOL_TCP, TCP_FASTOPEN}:                  intOpt,
+	{SOL_TCP, TCP_NOTSENT_LOWAT}:             intOpt,
+	{SOL_TCP, TCP_INFO}:                      {size: 512, get: true}, // struct tcp_info grows; the host cuts to its own.
+	{SOL_TCP, TCP_CONGESTION}:                {size: 16, get: true},  // TCP_CA_NAME_MAX; setting may need CAP_NET_ADMIN.
+	{SOL_UDP, UDP_CORK}:                      intOpt,
+	{SOL_UDP, UDP_SEGMENT}:                   intOpt,
+	{SOL_IP, IP_TOS}:                         intOpt,
+	{SOL_IP, IP_TTL}:                         intOpt,
+	{SOL_IP, IP_MTU_DISCOVER}:                intOpt,
+	{SOL_IP, IP_PKTINFO}:                     intOpt,
+	{SOL_IP, IP_RECVERR}:                     intOpt,
+	{SOL_IP, IP_RECVTTL}:                     intOpt,
+	{SOL_IP, IP_RECVTOS}:                     intOpt,
+	{SOL_IP, IP_RECVORIGDSTADDR}:             intOpt,
+	{SOL_IP, IP_MTU}:                         getOnly,
+	{SOL_IP, IP_FREEBIND}:                    intOpt,
+	{SOL_IP, IP_BIND_ADDRESS_NO_PORT}:        intOpt,
+	{SOL_IP, IP_MULTICAST_IF}:                {size: 12, get: true, set: true}, // struct ip_mreqn
+	{SOL_IP, IP_MULTICAST_TTL}:               intOpt,
+	{SOL_IP, IP_MULTICAST_LOOP}:              intOpt,
+	{SOL_IP, IP_MULTICAST_ALL}:               intOpt,
+	{SOL_IP, IP_ADD_MEMBERSHIP}:              {size: 12, set: true}, // struct ip_mreqn
+	{SOL_IP, IP_DROP_MEMBERSHIP}:             {size: 12, set: true},
+	{SOL_IPV6, IPV6_UNICAST_HOPS}:            intOpt,
+	{SOL_IPV6, IPV6_MULTICAST_IF}:            intOpt,
+	{SOL_IPV6, IPV6_MULTICAST_HOPS}:          intOpt,
+	{SOL_IPV6, IPV6_MULTICAST_LOOP}:          intOpt,
+	{SOL_IPV6, IPV6_ADD_MEMBERSHIP}:          {size: 20, set: true}, // struct ipv6_mreq
+	{SOL_IPV6, IPV6_DROP_MEMBERSHIP}:         {size: 20, set: true},
+	{SOL_IPV6, IPV6_MTU_DISCOVER}:            intOpt,
+	{SOL_IPV6, IPV6_MTU}:                     intOpt,
+	{SOL_IPV6, IPV6_V6ONLY}:                  intOpt,
+	{SOL_IPV6, IPV6_TCLASS}:                  intOpt,
+	{SOL_IPV6, IPV6_RECVERR}:                 intOpt,
+	{SOL_IPV6, IPV6_RECVPKTINFO}:             intOpt,
+	{SOL_IPV6, IPV6_RECVHOPLIMIT}:            intOpt,
+	{SOL_IPV6, IPV6_RECVTCLASS}:              intOpt,
+}
+
+func int32Bytes(v int32) []byte {
+	return binary.LittleEndian.AppendUint32(nil, uint32(v))
+}
+
+// timevalBytes encodes d as a struct timeval.
+func timevalBytes(d time.Duration) []byte {
+	b := binary.LittleEndian.AppendUint64(nil, uint64(d/time.Second))
+	return binary.LittleEndian.AppendUint64(b, uint64(d%time.Second/time.Microsecond))
+}
+
+// isTimeo reports whether a SOL_SOCKET option is a receive (rcv) or send
+// timeout, which the sentry keeps.
+func isTimeo(name int) (timeo, rcv bool) {
+	switch name {
+	case linux.SO_RCVTIMEO, SO_RCVTIMEO_NEW:
+		return true, true
+	case linux.SO_SNDTIMEO, SO_SNDTIMEO_NEW:
+		return true, false
+	}
+	return false, false
+}
+
+// GetSockOpt implements socket.Socket: the timeouts and SO_PEERCRED from
+// the sentry, the allowlisted options from the host, cut to outLen.
+func (s *Socket) GetSockOpt(ctx socket.Context, level, name int, outLen int) ([]byte, error) {
+	if outLen < 0 {
+		return nil, errno.EINVAL
+	}
+	if level == linux.SOL_SOCKET {
+		if timeo, rcv := isTimeo(name); timeo {
+			if rcv {
+				return timevalBytes(s.rcvTimeout()), nil
+			}
+			return timevalBytes(s.sndTimeout()), nil
+		}
+		if name == linux.SO_PEERCRED {
+			// IP sockets have no peer credentials: pid 0 and ids -1
+			// (net/core/sock.c:cred_to_ucred).
+			b := int32Bytes(0)
+			b = binary.LittleEndian.AppendUint32(b, ^uint32(0))
+			return binary.LittleEndian.AppendUint32(b, ^uint32(0)), nil
+		}
+	}
+	spec, ok := hostOpts[optKey{level, name}]
+	if !ok || !spec.get {
+		return nil, errno.ENOPROTOOPT
+	}
+	buf := make([]byte, min(outLen, spec.size))
+	n, err := hostGetSockOpt(s.fd, level, name, buf)
+	if err != nil {
+		return nil, hostErr(err)
+	}
+	return buf[:n], nil
+}
+
+// SetSockOpt implements socket.Socket: the timeouts in the sentry, the
+// allowlisted options on the host. Checks that Linux makes against the
+// caller's capabilities are made here against the guest's, since the host
+// would make them against the sentry's.
+func (s *Socket) SetSockOpt(ctx socket.Context, level, name int, val []byte) error {
+	if level == linux.SOL_SOCKET {
+		if timeo, rcv := isTimeo(name); timeo {
+			d, err := parseTimeval(val)
+			if err != nil {
+				return err
+			}
+			if rcv {
+				s.rcvTimeo.Store(int64(d))
+			} else {
+				s.sndTimeo.Store(int64(d))
+			}
+			return nil
+		}
+	}
+	spec, ok := hostOpts[optKey{level, name}]
+	if !ok || !spec.set {
+		return errno.ENOPROTOOPT
+	}
+	if err := s.checkSetPrivilege(ctx, level, name, val); err != nil {
+		return err
+	}
+	if err := hostSetSockOpt(s.fd, level, name, val[:min(len(val), spec.size)]); err != nil {
+		return hostErr(err)
+	}
+	if level == linux.SOL_SOCKET && name == linux.SO_LINGER && len(val) >= linux.SizeofLinger {
+		on := binary.LittleEndian.Uint32(val) != 0
+		secs := int32(binary.LittleEndian.Uint32(val[4:]))
+		s.lingers.Store(on && secs > 0)
+	}
+	return nil
+}
+
+// checkSetPrivilege makes sk_setsockopt's capability checks against the
+// guest's credentials.
+func (s *Socket) checkSetPrivilege(ctx socket.Context, level, name int, val []byte) error {
+	if level != linux.SOL_SOCKET {
+		return nil
+	}
+	c := ctx.Credentials()
+	switch name {
+	case linux.SO_SNDBUFFORCE, linux.SO_RCVBUFFORCE:
+		if !c.HasCapability(CAP_NET_ADMIN) {
+			return errno.EPERM
+		}
+	case linux.SO_PRIORITY:
+		// "Setting a priority outside the range 0 to 6 requires the
+		// CAP_NET_ADMIN capability" - socket(7).
+		if len(val) >= sizeofInt {
+			v := int32(binary.LittleEndian.Uint32(val))
+			if (v < 0 || v > 6) && !c.HasCapability(CAP_NET_ADMIN) {
+				return errno.EPERM
+			}
+		}
+	case SO_BINDTODEVICE:
+		// sock_setbindtodevice_locked: changing an existing binding
+		// needs CAP_NET_RAW. A host too old for SO_BINDTOIFINDEX
+		// (before 5.1) cannot say, and the guest then needs it always.
+		if c.HasCapability(CAP_NET_RAW) {
+			return nil
+		}
+		if idx, err := unix.GetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_BINDTOIFINDEX); err != nil || idx != 0 {
+			return errno.EPERM
+		}
+	}
+	return nil
+}
+
+// parseTimeval decodes SO_RCVTIMEO's struct timeval, as
+// net/core/sock.c:sock_set_timeout: EINVAL if short, EDOM for bad
+// microseconds; zero means no timeout, and a negative time the shortest.
+func parseTimeval(val []byte) (time.Duration, error) {
+	if len(val) < linux.SizeofTimeval {
+		return 0, errno.EINVAL
+	}
+	sec := int64(binary.LittleEndian.Uint64(val))
+	usec := int64(binary.LittleEndian.Uint64(val[8:]))
+	if usec < 0 || usec >= 1000000 {
+		return 0, errno.EDOM
+	}
+	if sec < 0 {
+		return time.Nanosecond, nil
+	}
+	const maxSec = int64(1) << 32
+	if sec > maxSec {
+		return 0, nil // Effectively forever: no timeout.
+	}
+	return time.Duration(sec)*time.Second + time.Duration(usec)*time.Microsecond, nil
+}

@@ -1,0 +1,854 @@
+package netstack
+
+import (
+	"encoding/binary"
+	"time"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
+
+	"github.com/runsc-lite/runsc-lite/abi/linux"
+	"github.com/runsc-lite/runsc-lite/abi/linux/errno"
+	"github.com/runsc-lite/runsc-lite/sentry/socket"
+)
+
+// Option levels and names beyond SOL_SOCKET's, from <linux/in.h>,
+// <linux/in6.h> and <linux/tcp.h>.
+const (
+	solIP   = 0
+	solTCP  = 6
+	solUDP  = 17
+	solIPv6 = 41
+
+	ipTOS            = 1
+	ipTTL            = 2
+	ipHdrIncl        = 3
+	ipOptions        = 4
+	ipRecvOpts       = 6
+	ipRetOpts        = 7
+	ipPktInfo        = 8
+	ipMTUDiscover    = 10
+	ipRecvErr        = 11
+	ipRecvTTL        = 12
+	ipRecvTOS        = 13
+	ipMTU            = 14
+	ipFreebind       = 15
+	ipMulticastIF    = 32
+	ipMulticastTTL   = 33
+	ipMulticastLoop  = 34
+	ipAddMembership  = 35
+	ipDropMembership = 36
+	ipMulticastAll   = 49
+
+	tcpNoDelay      = 1
+	tcpMaxSeg       = 2
+	tcpCork         = 3
+	tcpKeepIdle     = 4
+	tcpKeepIntvl    = 5
+	tcpKeepCnt      = 6
+	tcpSynCnt       = 7
+	tcpLinger2      = 8
+	tcpDeferAccept  = 9
+	tcpWindowClamp  = 10
+	tcpInfo         = 11
+	tcpQuickAck     = 12
+	tcpCongestion   = 13
+	tcpUserTimeout  = 18
+	tcpFastOpen     = 23
+	tcpNotSentLowat = 25
+
+	ipv6UnicastHops   = 16
+	ipv6MulticastIF   = 17
+	ipv6MulticastHops = 18
+	ipv6MulticastLoop = 19
+	ipv6JoinGroup     = 20
+	ipv6LeaveGroup    = 21
+	ipv6MTUDiscover   = 23
+	ipv6RecvErr       = 25
+	ipv6V6Only        = 26
+	ipv6RecvPktInfo   = 49
+	ipv6RecvHopLimit  = 51
+	ipv6RecvTClass    = 66
+	ipv6TClass        = 67
+
+	soTimestamp   = 29
+	soTimestampNS = 35
+	soBindToDev   = 25
+	soMark        = 36
+	soCookie      = 57
+	soIncomingCPU = 49
+	soBusyPoll    = 46
+
+	// sizeofTCPInfo is how much of struct tcp_info TCP_INFO returns:
+	// the fields up to tcpi_total_retrans and the 64-bit counters after
+	// them, zero where netstack keeps no count.
+	sizeofTCPInfo = 232
+)
+
+// capNetAdmin is CAP_NET_ADMIN from <linux/capability.h>.
+const capNetAdmin = 12
+
+func int32Bytes(v int32) []byte { return binary.LittleEndian.AppendUint32(nil, uint32(v)) }
+
+func boolBytes(b bool) []byte {
+	if b {
+		return int32Bytes(1)
+	}
+	return int32Bytes(0)
+}
+
+// timevalBytes encodes d as a struct timeval.
+func timevalBytes(d time.Duration) []byte {
+	b := binary.LittleEndian.AppendUint64(nil, uint64(d/time.Second))
+	return binary.LittleEndian.AppendUint64(b, uint64(d%time.Second/time.Microsecond))
+}
+
+// GetSockOpt implements socket.Socket. The whole value is returned; the
+// syscall layer cuts it to the caller's length.
+func (s *Socket) GetSockOpt(ctx socket.Context, level, name int, outLen int) ([]byte, error) {
+	switch level {
+	case linux.SOL_SOCKET:
+		return s.getSocketOpt(name)
+	case solTCP:
+		if !s.isStream() {
+			return nil, errno.EOPNOTSUPP
+		}
+		return s.getTCPOpt(name)
+	case solIP:
+		if s.family != linux.AF_INET && name != ipTOS && name != ipTTL {
+			return nil, errno.ENOPROTOOPT
+		}
+		return s.getIPOpt(name)
+	case solIPv6:
+		if s.family != linux.AF_INET6 {
+			return nil, errno.ENOPROTOOPT
+		}
+		return s.getIPv6Opt(name)
+	case solUDP:
+		if s.isStream() {
+			return nil, errno.EOPNOTSUPP
+		}
+		return nil, errno.ENOPROTOOPT
+	}
+	return nil, errno.ENOPROTOOPT
+}
+
+func (s *Socket) getSocketOpt(name int) ([]byte, error) {
+	so := s.ep.SocketOptions()
+	switch name {
+	case linux.SO_TYPE:
+		return int32Bytes(int32(s.typ)), nil
+	case linux.SO_DOMAIN:
+		return int32Bytes(int32(s.family)), nil
+	case linux.SO_PROTOCOL:
+		return int32Bytes(int32(s.protocol)), nil
+	case linux.SO_ERROR:
+		return int32Bytes(int32(s.takeError())), nil
+	case linux.SO_ACCEPTCONN:
+		return boolBytes(s.isStream() && tcp.EndpointState(s.ep.State()) == tcp.StateListen), nil
+	case linux.SO_REUSEADDR:
+		return boolBytes(so.GetReuseAddress()), nil
+	case linux.SO_REUSEPORT:
+		return boolBytes(so.GetReusePort()), nil
+	case linux.SO_KEEPALIVE:
+		return boolBytes(so.GetKeepAlive()), nil
+	case linux.SO_BROADCAST:
+		return boolBytes(so.GetBroadcast()), nil
+	case linux.SO_PASSCRED:
+		return boolBytes(so.GetPassCred()), nil
+	case linux.SO_NO_CHECK:
+		return boolBytes(so.GetNoChecksum()), nil
+	case linux.SO_SNDBUF:
+		return int32Bytes(int32(so.GetSendBufferSize())), nil
+	case linux.SO_RCVBUF:
+		return int32Bytes(int32(so.GetReceiveBufferSize())), nil
+	case linux.SO_RCVLOWAT:
+		return int32Bytes(so.GetRcvlowat()), nil
+	case linux.SO_SNDLOWAT:
+		return int32Bytes(1), nil
+	case linux.SO_LINGER:
+		l := so.GetLinger()
+		return append(boolBytes(l.Enabled), int32Bytes(int32(l.Timeout/time.Second))...), nil
+	case linux.SO_RCVTIMEO, linux.SO_SNDTIMEO:
+		rcv, snd := s.timeouts()
+		if name == linux.SO_RCVTIMEO {
+			return timevalBytes(rcv), nil
+		}
+		return timevalBytes(snd), nil
+	case linux.SO_PEERCRED:
+		// An IP peer has no credentials: pid 0 and ids -1
+		// (net/core/sock.c:cred_to_ucred with no peer).
+		b := int32Bytes(0)
+		b = binary.LittleEndian.AppendUint32(b, ^uint32(0))
+		return binary.LittleEndian.AppendUint32(b, ^uint32(0)), nil
+	case soMark:
+		return int32Bytes(int32(so.GetMark())), nil
+	case soBindToDev:
+		return nil, errno.ENOPROTOOPT
+	case soCookie:
+		return binary.LittleEndian.AppendUint64(nil, s.ino), nil
+	case soIncomingCPU, soBusyPoll:
+		return int32Bytes(0), nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch name {
+	case linux.SO_PRIORITY:
+		return int32Bytes(s.priority), nil
+	case linux.SO_DONTROUTE:
+		return boolBytes(s.dontRoute), nil
+	case linux.SO_OOBINLINE:
+		return boolBytes(s.oobInline), nil
+	case soTimestamp:
+		return boolBytes(s.timestamp), nil
+	case soTimestampNS:
+		return boolBytes(s.timestampNS), nil
+	}
+	return nil, errno.ENOPROTOOPT
+}
+
+// takeError reads and clears the socket's pending error (SO_ERROR). A TCP
+// endpoint may hold two (a hard error and the last soft one) where Linux
+// has one sk_err, so both are cleared and the first is reported.
+func (s *Socket) takeError() int {
+	first := errnoValue(s.ep.LastError())
+	if first != 0 {
+		for i := 0; i < 2 && s.ep.LastError() != nil; i++ {
+		}
+	}
+	return first
+}
+
+// errnoValue is SO_ERROR's value for a pending netstack error.
+func errnoValue(err tcpip.Error) int {
+	if err == nil {
+		return 0
+	}
+	if e, ok := errnoOf(err).(errno.Errno); ok {
+		return int(e)
+	}
+	return int(errno.EINVAL)
+}
+
+func (s *Socket) getTCPOpt(name int) ([]byte, error) {
+	so := s.ep.SocketOptions()
+	switch name {
+	case tcpNoDelay:
+		return boolBytes(!so.GetDelayOption()), nil
+	case tcpCork:
+		return boolBytes(so.GetCorkOption()), nil
+	case tcpQuickAck:
+		return boolBytes(so.GetQuickAck()), nil
+	case tcpKeepIdle:
+		var v tcpip.KeepaliveIdleOption
+		if err := s.ep.GetSockOpt(&v); err != nil {
+			return nil, errnoOf(err)
+		}
+		return int32Bytes(int32(time.Duration(v) / time.Second)), nil
+	case tcpKeepIntvl:
+		var v tcpip.KeepaliveIntervalOption
+		if err := s.ep.GetSockOpt(&v); err != nil {
+			return nil, errnoOf(err)
+		}
+		return int32Bytes(int32(time.Duration(v) / time.Second)), nil
+	case tcpUserTimeout:
+		var v tcpip.TCPUserTimeoutOption
+		if err := s.ep.GetSockOpt(&v); err != nil {
+			return nil, errnoOf(err)
+		}
+		return int32Bytes(int32(time.Duration(v) / time.Millisecond)), nil
+	case tcpLinger2:
+		var v tcpip.TCPLingerTimeoutOption
+		if err := s.ep.GetSockOpt(&v); err != nil {
+			return nil, errnoOf(err)
+		}
+		return int32Bytes(int32(time.Duration(v) / time.Second)), nil
+	case tcpDeferAccept:
+		var v tcpip.TCPDeferAcceptOption
+		if err := s.ep.GetSockOpt(&v); err != nil {
+			return nil, errnoOf(err)
+		}
+		return int32Bytes(int32(time.Duration(v) / time.Second)), nil
+	case tcpCongestion:
+		var v tcpip.CongestionControlOption
+		if err := s.ep.GetSockOpt(&v); err != nil {
+			return nil, errnoOf(err)
+		}
+		// TCP_CA_NAME_MAX bytes, NUL-padded.
+		b := make([]byte, 16)
+		copy(b, v)
+		return b, nil
+	case tcpKeepCnt, tcpMaxSeg, tcpSynCnt, tcpWindowClamp:
+		opt := map[int]tcpip.SockOptInt{tcpKeepCnt: tcpip.KeepaliveCountOption, tcpMaxSeg: tcpip.MaxSegOption,
+			tcpSynCnt: tcpip.TCPSynCountOption, tcpWindowClamp: tcpip.TCPWindowClampOption}[name]
+		v, err := s.ep.GetSockOptInt(opt)
+		if err != nil {
+			return nil, errnoOf(err)
+		}
+		return int32Bytes(int32(v)), nil
+	case tcpInfo:
+		var v tcpip.TCPInfoOption
+		if err := s.ep.GetSockOpt(&v); err != nil {
+			return nil, errnoOf(err)
+		}
+		b := make([]byte, sizeofTCPInfo)
+		le := binary.LittleEndian
+		b[0] = tcpState(tcp.EndpointState(v.State))
+		b[1] = uint8(v.CcState)
+		le.PutUint32(b[8:], uint32(v.RTO/time.Microsecond))
+		if mss, err := s.ep.GetSockOptInt(tcpip.MaxSegOption); err == nil {
+			le.PutUint32(b[16:], uint32(mss)) // tcpi_snd_mss
+			le.PutUint32(b[20:], uint32(mss)) // tcpi_rcv_mss
+			le.PutUint32(b[84:], uint32(mss)) // tcpi_advmss
+		}
+		le.PutUint32(b[60:], loopbackMTU) // tcpi_pmtu
+		le.PutUint32(b[68:], uint32(v.RTT/time.Microsecond))
+		le.PutUint32(b[72:], uint32(v.RTTVar/time.Microsecond))
+		le.PutUint32(b[76:], v.SndSsthresh)
+		le.PutUint32(b[80:], v.SndCwnd)
+		if v.ReorderSeen {
+			le.PutUint32(b[88:], 1)
+		}
+		return b, nil
+	case tcpFastOpen, tcpNotSentLowat:
+		return int32Bytes(0), nil
+	}
+	return nil, errno.ENOPROTOOPT
+}
+
+func (s *Socket) getIPOpt(name int) ([]byte, error) {
+	so := s.ep.SocketOptions()
+	switch name {
+	case ipTOS:
+		v, err := s.ep.GetSockOptInt(tcpip.IPv4TOSOption)
+		if err != nil {
+			return nil, errnoOf(err)
+		}
+		return int32Bytes(int32(v)), nil
+	case ipTTL:
+		v, err := s.ep.GetSockOptInt(tcpip.IPv4TTLOption)
+		if err != nil {
+			return nil, errnoOf(err)
+		}
+		if v == 0 {
+			v = 64 // The route's default (net.ipv4.ip_default_ttl).
+		}
+		return int32Bytes(int32(v)), nil
+	case ipMulticastTTL:
+		v, err := s.ep.GetSockOptInt(tcpip.MulticastTTLOption)
+		if err != nil {
+			return nil, errnoOf(err)
+		}
+		return int32Bytes(int32(v)), nil
+	case ipMulticastLoop:
+		return boolBytes(so.GetMulticastLoop()), nil
+	case ipMulticastIF:
+		var v tcpip.MulticastInterfaceOption
+		if err := s.ep.GetSockOpt(&v); err != nil {
+			return nil, errnoOf(err)
+		}
+		b := make([]byte, 4)
+		if v.InterfaceAddr.Len() == 4 {
+			copy(b, v.InterfaceAddr.AsSlice())
+		}
+		return b, nil
+	case ipMulticastAll:
+		return int32Bytes(1), nil
+	case ipRecvTOS:
+		return boolBytes(so.GetReceiveTOS()), nil
+	case ipRecvTTL:
+		return boolBytes(so.GetReceiveTTL()), nil
+	case ipPktInfo:
+		return boolBytes(so.GetReceivePacketInfo()), nil
+	case ipRecvErr:
+		return boolBytes(so.GetIPv4RecvError()), nil
+	case ipHdrIncl:
+		return boolBytes(so.GetHeaderIncluded()), nil
+	case ipMTUDiscover:
+		v, err := s.ep.GetSockOptInt(tcpip.MTUDiscoverOption)
+		if err != nil {
+			return nil, errnoOf(err)
+		}
+		return int32Bytes(int32(v)), nil
+	case ipMTU:
+		if _, err := s.ep.GetRemoteAddress(); err != nil {
+			return nil, errno.ENOTCONN
+		}
+		return int32Bytes(loopbackMTU), nil
+	case ipFreebind, ipRecvOpts, ipRetOpts:
+		return int32Bytes(0), nil
+	case ipOptions:
+		return nil, nil
+	}
+	return nil, errno.ENOPROTOOPT
+}
+
+func (s *Socket) getIPv6Opt(name int) ([]byte, error) {
+	so := s.ep.SocketOptions()
+	switch name {
+	case ipv6V6Only:
+		return boolBytes(so.GetV6Only()), nil
+	case ipv6TClass:
+		v, err := s.ep.GetSockOptInt(tcpip.IPv6TrafficClassOption)
+		if err != nil {
+			return nil, errnoOf(err)
+		}
+		return int32Bytes(int32(v)), nil
+	case ipv6UnicastHops:
+		v, err := s.ep.GetSockOptInt(tcpip.IPv6HopLimitOption)
+		if err != nil {
+			return nil, errnoOf(err)
+		}
+		if v < 0 {
+			v = 64
+		}
+		return int32Bytes(int32(v)), nil
+	case ipv6MulticastHops:
+		v, err := s.ep.GetSockOptInt(tcpip.MulticastTTLOption)
+		if err != nil {
+			return nil, errnoOf(err)
+		}
+		return int32Bytes(int32(v)), nil
+	case ipv6MulticastLoop:
+		return boolBytes(so.GetMulticastLoop()), nil
+	case ipv6MulticastIF:
+		var v tcpip.MulticastInterfaceOption
+		if err := s.ep.GetSockOpt(&v); err != nil {
+			return nil, errnoOf(err)
+		}
+		return int32Bytes(int32(v.NIC)), nil
+	case ipv6RecvPktInfo:
+		return boolBytes(so.GetIPv6ReceivePacketInfo()), nil
+	case ipv6RecvTClass:
+		return boolBytes(so.GetReceiveTClass()), nil
+	case ipv6RecvHopLimit:
+		return boolBytes(so.GetReceiveHopLimit()), nil
+	case ipv6RecvErr:
+		return boolBytes(so.GetIPv6RecvError()), nil
+	case ipv6MTUDiscover:
+		v, err := s.ep.GetSockOptInt(tcpip.MTUDiscoverOption)
+		if err != nil {
+			return nil, errnoOf(err)
+		}
+		return int32Bytes(int32(v)), nil
+	}
+	return nil, errno.ENOPROTOOPT
+}
+
+// SetSockOpt implements socket.Socket.
+func (s *Socket) SetSockOpt(ctx socket.Context, level, name int, val []byte) error {
+	switch level {
+	case linux.SOL_SOCKET:
+		return s.setSocketOpt(ctx, name, val)
+	case solTCP:
+		if !s.isStream() {
+			return errno.EOPNOTSUPP
+		}
+		return s.setTCPOpt(name, val)
+	case solIP:
+		return s.setIPOpt(name, val)
+	case solIPv6:
+		if s.family != linux.AF_INET6 {
+			return errno.ENOPROTOOPT
+		}
+		return s.setIPv6Opt(name, val)
+	case solUDP:
+		if s.isStream() {
+			return errno.EOPNOTSUPP
+		}
+		return errno.ENOPROTOOPT
+	}
+	return errno.ENOPROTOOPT
+}
+
+// intVal decodes an int option: "optlen < sizeof(int)" is EINVAL for
+// most options (sk_setsockopt, do_tcp_setsockopt).
+func intVal(val []byte) (int32, error) {
+	if len(val) < 4 {
+		return 0, errno.EINVAL
+	}
+	return int32(binary.LittleEndian.Uint32(val)), nil
+}
+
+// ipIntVal decodes an IP-level int option, which Linux also takes as a
+// single byte (do_ip_setsockopt: "if (optlen >= sizeof(int)) ... else if
+// (optlen >= sizeof(char))").
+func ipIntVal(val []byte) (int32, error) {
+	if len(val) >= 4 {
+		return int32(binary.LittleEndian.Uint32(val)), nil
+	}
+	if len(val) >= 1 {
+		return int32(val[0]), nil
+	}
+	return 0, errno.EINVAL
+}
+
+func (s *Socket) setSocketOpt(ctx socket.Context, name int, val []byte) error {
+	so := s.ep.SocketOptions()
+	switch name {
+	case linux.SO_RCVTIMEO, linux.SO_SNDTIMEO:
+		d, err := parseTimeval(val)
+		if err != nil {
+			return err
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if name == linux.SO_RCVTIMEO {
+			s.rcvTimeo = d
+		} else {
+			s.sndTimeo = d
+		}
+		return nil
+	case linux.SO_LINGER:
+		if len(val) < linux.SizeofLinger {
+			return errno.EINVAL
+		}
+		on := int32(binary.LittleEndian.Uint32(val)) != 0
+		secs := max(int32(binary.LittleEndian.Uint32(val[4:])), 0)
+		so.SetLinger(tcpip.LingerOption{Enabled: on, Timeout: time.Duration(secs) * time.Second})
+		return nil
+	case soBindToDev:
+		return errno.EPERM
+	}
+	v, err := intVal(val)
+	if err != nil {
+		return err
+	}
+	switch name {
+	case linux.SO_REUSEADDR:
+		so.SetReuseAddress(v != 0)
+	case linux.SO_REUSEPORT:
+		so.SetReusePort(v != 0)
+	case linux.SO_KEEPALIVE:
+		so.SetKeepAlive(v != 0)
+	case linux.SO_BROADCAST:
+		so.SetBroadcast(v != 0)
+	case linux.SO_PASSCRED:
+		so.SetPassCred(v != 0)
+	case linux.SO_NO_CHECK:
+		so.SetNoChecksum(v != 0)
+	case linux.SO_SNDBUF, linux.SO_SNDBUFFORCE, linux.SO_RCVBUF, linux.SO_RCVBUFFORCE:
+		if (name == linux.SO_SNDBUFFORCE || name == linux.SO_RCVBUFFORCE) && !ctx.Credentials().HasCapability(capNetAdmin) {
+			return errno.EPERM
+		}
+		// "The kernel doubles this value (to allow space for
+		// bookkeeping overhead)" - socket(7); netstack clamps it to its
+		// limits.
+		n := int64(uint32(v)) * 2
+		if name == linux.SO_SNDBUF || name == linux.SO_SNDBUFFORCE {
+			lo, hi := so.SendBufferLimits()
+			so.SetSendBufferSize(min(max(n, lo), hi), true)
+		} else {
+			lo, hi := so.ReceiveBufferLimits()
+			so.SetReceiveBufferSize(min(max(n, lo), hi), true)
+		}
+	case linux.SO_RCVLOWAT:
+		if err := so.SetRcvlowat(max(v, 1)); err != nil {
+			return errnoOf(err)
+		}
+	case soMark:
+		if !ctx.Credentials().HasCapability(capNetAdmin) {
+			return errno.EPERM
+		}
+		so.SetMark(uint32(v))
+	case linux.SO_PRIORITY:
+		if (v < 0 || v > 6) && !ctx.Credentials().HasCapability(capNetAdmin) {
+			return errno.EPERM
+		}
+		s.mu.Lock()
+		s.priority = v
+		s.mu.Unlock()
+	case linux.SO_DONTROUTE, linux.SO_OOBINLINE, soTimestamp, soTimestampNS:
+		s.mu.Lock()
+		switch name {
+		case linux.SO_DONTROUTE:
+			s.dontRoute = v != 0
+		case linux.SO_OOBINLINE:
+			s.oobInline = v != 0
+		case soTimestamp:
+			s.timestamp = v != 0
+		default:
+			s.timestampNS = v != 0
+		}
+		s.mu.Unlock()
+	case soBusyPoll, soIncomingCPU:
+	default:
+		return errno.ENOPROTOOPT
+	}
+	return nil
+}
+
+func (s *Socket) setTCPOpt(name int, val []byte) error {
+	so := s.ep.SocketOptions()
+	if name == tcpCongestion {
+		n := 0
+		for n < len(val) && val[n] != 0 {
+			n++
+		}
+		v := tcpip.CongestionControlOption(val[:n])
+		if err := s.ep.SetSockOpt(&v); err != nil {
+			return errno.ENOENT // tcp_set_congestion_control: unknown name.
+		}
+		return nil
+	}
+	v, err := intVal(val)
+	if err != nil {
+		return err
+	}
+	// The time options: "TCP_KEEPIDLE ... between 1 and MAX_TCP_KEEPIDLE
+	// (32767)" else EINVAL (do_tcp_setsockopt).
+	setDur := func(opt tcpip.SettableSocketOption) error { return errnoOf(s.ep.SetSockOpt(opt)) }
+	switch name {
+	case tcpNoDelay:
+		so.SetDelayOption(v == 0)
+	case tcpCork:
+		so.SetCorkOption(v != 0)
+	case tcpQuickAck:
+		so.SetQuickAck(v != 0)
+	case tcpKeepIdle:
+		if v < 1 || v > 32767 {
+			return errno.EINVAL
+		}
+		o := tcpip.KeepaliveIdleOption(time.Duration(v) * time.Second)
+		return setDur(&o)
+	case tcpKeepIntvl:
+		if v < 1 || v > 32767 {
+			return errno.EINVAL
+		}
+		o := tcpip.KeepaliveIntervalOption(time.Duration(v) * time.Second)
+		return setDur(&o)
+	case tcpKeepCnt:
+		if v < 1 || v > 127 {
+			return errno.EINVAL
+		}
+		return errnoOf(s.ep.SetSockOptInt(tcpip.KeepaliveCountOption, int(v)))
+	case tcpUserTimeout:
+		if v < 0 {
+			return errno.EINVAL
+		}
+		o := tcpip.TCPUserTimeoutOption(time.Duration(v) * time.Millisecond)
+		return setDur(&o)
+	case tcpLinger2:
+		o := tcpip.TCPLingerTimeoutOption(time.Duration(v) * time.Second)
+		return setDur(&o)
+	case tcpDeferAccept:
+		o := tcpip.TCPDeferAcceptOption(time.Duration(max(v, 0)) * time.Second)
+		return setDur(&o)
+	case tcpMaxSeg:
+		if v != 0 && (v < 88 || v > 65535-40) {
+			return errno.EINVAL
+		}
+		return errnoOf(s.ep.SetSockOptInt(tcpip.MaxSegOption, int(v)))
+	case tcpSynCnt:
+		if v < 1 || v > 127 {
+			return errno.EINVAL
+		}
+		return errnoOf(s.ep.SetSockOptInt(tcpip.TCPSynCountOption, int(v)))
+	case tcpWindowClamp:
+		return errnoOf(s.ep.SetSockOptInt(tcpip.TCPWindowClampOption, int(v)))
+	case tcpFastOpen, tcpNotSentLowat:
+		// Accepted; loopback needs neither.
+	default:
+		return errno.ENOPROTOOPT
+	}
+	return nil
+}
+
+func (s *Socket) setIPOpt(name int, val []byte) error {
+	so := s.ep.SocketOptions()
+	switch name {
+	case ipAddMembership, ipDropMembership:
+		return s.setMembership(name == ipAddMembership, val)
+	case ipOptions:
+		// Options of up to 40 bytes are accepted and not sent: nothing
+		// on loopback reads them.
+		if len(val) > 40 {
+			return errno.EINVAL
+		}
+		return nil
+	case ipMulticastIF:
+		// struct in_addr, ip_mreq or ip_mreqn: the interface address (or
+		// index, in an ip_mreqn).
+		var o tcpip.MulticastInterfaceOption
+		switch {
+		case len(val) >= 12:
+			o.NIC = tcpip.NICID(binary.LittleEndian.Uint32(val[8:]))
+			if !isZero(val[4:8]) {
+				o.InterfaceAddr = tcpip.AddrFrom4([4]byte(val[4:8]))
+			}
+		case len(val) >= 4:
+			if !isZero(val[0:4]) {
+				o.InterfaceAddr = tcpip.AddrFrom4([4]byte(val[0:4]))
+			}
+		default:
+			return errno.EINVAL
+		}
+		return errnoOf(s.ep.SetSockOpt(&o))
+	}
+	v, err := ipIntVal(val)
+	if err != nil {
+		return err
+	}
+	switch name {
+	case ipTOS:
+		return errnoOf(s.ep.SetSockOptInt(tcpip.IPv4TOSOption, int(uint8(v))))
+	case ipTTL:
+		// -1 restores the default; otherwise 1..255 (do_ip_setsockopt).
+		if v == -1 {
+			v = 0
+		} else if v < 1 || v > 255 {
+			return errno.EINVAL
+		}
+		return errnoOf(s.ep.SetSockOptInt(tcpip.IPv4TTLOption, int(v)))
+	case ipMulticastTTL:
+		if s.isStream() {
+			return errno.ENOPROTOOPT
+		}
+		if v == -1 {
+			v = 1
+		} else if v < 0 || v > 255 {
+			return errno.EINVAL
+		}
+		return errnoOf(s.ep.SetSockOptInt(tcpip.MulticastTTLOption, int(v)))
+	case ipMulticastLoop:
+		so.SetMulticastLoop(v != 0)
+	case ipRecvTOS:
+		so.SetReceiveTOS(v != 0)
+	case ipRecvTTL:
+		so.SetReceiveTTL(v != 0)
+	case ipPktInfo:
+		so.SetReceivePacketInfo(v != 0)
+	case ipRecvErr:
+		so.SetIPv4RecvError(v != 0)
+	case ipMTUDiscover:
+		if v < 0 || v > 5 {
+			return errno.EINVAL
+		}
+		return errnoOf(s.ep.SetSockOptInt(tcpip.MTUDiscoverOption, int(v)))
+	case ipFreebind, ipMulticastAll, ipRecvOpts, ipRetOpts:
+		// Stored nowhere: loopback traffic carries no IP options.
+	default:
+		return errno.ENOPROTOOPT
+	}
+	return nil
+}
+
+// setMembership joins or leaves an IPv4 multicast group: ip_mreq
+// (group, interface address) or ip_mreqn (group, address, index).
+func (s *Socket) setMembership(join bool, val []byte) error {
+	if len(val) < 8 {
+		return errno.EINVAL
+	}
+	m := tcpip.MembershipOption{MulticastAddr: tcpip.AddrFrom4([4]byte(val[0:4]))}
+	if !isZero(val[4:8]) {
+		m.InterfaceAddr = tcpip.AddrFrom4([4]byte(val[4:8]))
+	}
+	if len(val) >= 12 {
+		m.NIC = tcpip.NICID(binary.LittleEndian.Uint32(val[8:]))
+	}
+	if join {
+		o := tcpip.AddMembershipOption(m)
+		return errnoOf(s.ep.SetSockOpt(&o))
+	}
+	o := tcpip.RemoveMembershipOption(m)
+	return errnoOf(s.ep.SetSockOpt(&o))
+}
+
+func (s *Socket) setIPv6Opt(name int, val []byte) error {
+	so := s.ep.SocketOptions()
+	if name == ipv6JoinGroup || name == ipv6LeaveGroup {
+		// struct ipv6_mreq: the group and an interface index.
+		if len(val) < 20 {
+			return errno.EINVAL
+		}
+		m := tcpip.MembershipOption{MulticastAddr: tcpip.AddrFrom16([16]byte(val[0:16])), NIC: tcpip.NICID(binary.LittleEndian.Uint32(val[16:]))}
+		if name == ipv6JoinGroup {
+			o := tcpip.AddMembershipOption(m)
+			return errnoOf(s.ep.SetSockOpt(&o))
+		}
+		o := tcpip.RemoveMembershipOption(m)
+		return errnoOf(s.ep.SetSockOpt(&o))
+	}
+	v, err := intVal(val)
+	if err != nil {
+		return err
+	}
+	switch name {
+	case ipv6V6Only:
+		// "IPV6_V6ONLY ... cannot be changed once the socket is bound"
+		// (do_ipv6_setsockopt: EINVAL when sk->sk_num is set).
+		if a, err := s.ep.GetLocalAddress(); err == nil && a.Port != 0 {
+			return errno.EINVAL
+		}
+		so.SetV6Only(v != 0)
+	case ipv6TClass:
+		if v < -1 || v > 255 {
+			return errno.EINVAL
+		}
+		if v == -1 {
+			v = 0
+		}
+		return errnoOf(s.ep.SetSockOptInt(tcpip.IPv6TrafficClassOption, int(v)))
+	case ipv6UnicastHops:
+		if v < -1 || v > 255 {
+			return errno.EINVAL
+		}
+		return errnoOf(s.ep.SetSockOptInt(tcpip.IPv6HopLimitOption, int(v)))
+	case ipv6MulticastHops:
+		if s.isStream() {
+			return errno.ENOPROTOOPT
+		}
+		if v < -1 || v > 255 {
+			return errno.EINVAL
+		}
+		if v == -1 {
+			v = 1
+		}
+		return errnoOf(s.ep.SetSockOptInt(tcpip.MulticastTTLOption, int(v)))
+	case ipv6MulticastLoop:
+		so.SetMulticastLoop(v != 0)
+	case ipv6MulticastIF:
+		if v != 0 && !s.st.s.CheckNIC(tcpip.NICID(v)) {
+			return errno.ENODEV
+		}
+		o := tcpip.MulticastInterfaceOption{NIC: tcpip.NICID(v)}
+		return errnoOf(s.ep.SetSockOpt(&o))
+	case ipv6RecvPktInfo:
+		so.SetIPv6ReceivePacketInfo(v != 0)
+	case ipv6RecvTClass:
+		so.SetReceiveTClass(v != 0)
+	case ipv6RecvHopLimit:
+		so.SetReceiveHopLimit(v != 0)
+	case ipv6RecvErr:
+		so.SetIPv6RecvError(v != 0)
+	case ipv6MTUDiscover:
+		if v < 0 || v > 5 {
+			return errno.EINVAL
+		}
+		return errnoOf(s.ep.SetSockOptInt(tcpip.MTUDiscoverOption, int(v)))
+	default:
+		return errno.ENOPROTOOPT
+	}
+	return nil
+}
+
+// parseTimeval decodes SO_RCVTIMEO's struct timeval, as
+// net/core/sock.c:sock_set_timeout: EINVAL if short, EDOM for bad
+// microseconds; zero means no timeout, and a negative time the shortest.
+func parseTimeval(val []byte) (time.Duration, error) {
+	if len(val) < linux.SizeofTimeval {
+		return 0, errno.EINVAL
+	}
+	sec := int64(binary.LittleEndian.Uint64(val))
+	usec := int64(binary.LittleEndian.Uint64(val[8:]))
+	if usec < 0 || usec >= 1000000 {
+		return 0, errno.EDOM
+	}
+	if sec < 0 {
+		return time.Nanosecond, nil
+	}
+	if sec > int64(1)<<32 {
+		return 0, nil
+	}
+	return time.Duration(sec)*time.Second + time.Duration(usec)*time.Microsecond, nil
+}
