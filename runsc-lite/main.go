@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/pprof"
+	"runtime/trace"
 
 	"github.com/urfave/cli/v2"
 )
@@ -27,6 +28,7 @@ func main() {
 			&cli.StringFlag{Name: "log", Usage: "write sentry diagnostics to `FILE` instead of stderr"},
 			&cli.BoolFlag{Name: "debug", Usage: "log debug messages"},
 			&cli.StringFlag{Name: "cpuprofile", Usage: "write a Go CPU profile of the sentry to `FILE`", Hidden: true},
+			&cli.StringFlag{Name: "gotrace", Usage: "write a Go execution trace of the sentry to `FILE`", Hidden: true},
 		},
 		Before: func(c *cli.Context) error {
 			if f := c.String("cpuprofile"); f != "" {
@@ -38,9 +40,19 @@ func main() {
 					return err
 				}
 			}
+			if f := c.String("gotrace"); f != "" {
+				tf, err := os.Create(f)
+				if err != nil {
+					return err
+				}
+				if err := trace.Start(tf); err != nil {
+					return err
+				}
+			}
 			return nil
 		},
 		After: func(c *cli.Context) error {
+			trace.Stop()
 			pprof.StopCPUProfile()
 			return nil
 		},

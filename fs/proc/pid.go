@@ -80,6 +80,7 @@ func newPIDDir(k Kernel, p Process, thread bool) *pidDir {
 	if !thread {
 		d.entries["task"] = &taskDir{base: next(linux.S_IFDIR | 0o555), k: k, p: p}
 	}
+	d.entries["net"] = newNetDir(k, next)
 	return d
 }
 

@@ -98,6 +98,9 @@ func Read(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, e
 		if err := t.CheckWritable(addr, uint64(count)); err != nil {
 			return 0, err
 		}
+		if n, err, ok := directRead(t, f, []kernel.IOVec{{Base: addr, Len: uint64(count)}}, count); ok {
+			return n, err
+		}
 	}
 	return readInto(t, addr, count, func(b []byte) (int, error) { return f.Read(t, b) })
 }
@@ -115,6 +118,9 @@ func Write(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, 
 	}
 	if err := checkRange(addr, count); err != nil {
 		return 0, err
+	}
+	if n, err, ok := directWrite(t, f, []kernel.IOVec{{Base: addr, Len: uint64(count)}}, count); ok {
+		return sigpipeFor(t, f)(n, err)
 	}
 	return sigpipeFor(t, f)(writeFrom(t, addr, count, func(b []byte, _ int64) (int, error) {
 		if len(b) == 0 {
@@ -241,6 +247,14 @@ func Readv(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, 
 	if err != nil || total == 0 {
 		return 0, err
 	}
+	if _, ok := f.Impl().(socket.Socket); ok {
+		if err := checkWritable(t, iovs); err != nil {
+			return 0, err
+		}
+		if n, err, ok := directRead(t, f, iovs, total); ok {
+			return n, err
+		}
+	}
 	buf := make([]byte, min(total, ioChunk))
 	n, err := f.Read(t, buf)
 	if n == 0 {
@@ -283,6 +297,9 @@ func Writev(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr,
 	total, err := iovecTotal(iovs)
 	if err != nil || total == 0 {
 		return 0, err
+	}
+	if n, err, ok := directWrite(t, f, iovs, total); ok {
+		return sigpipeFor(t, f)(n, err)
 	}
 	return sigpipeFor(t, f)(gatherWrite(t, f, iovs, total))
 }

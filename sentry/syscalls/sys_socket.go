@@ -11,12 +11,14 @@ import (
 	"github.com/runsc-lite/runsc-lite/sentry/kernel"
 	"github.com/runsc-lite/runsc-lite/sentry/socket"
 
-	// AF_UNIX registers itself with package socket.
+	// AF_UNIX and AF_NETLINK register themselves with package socket;
+	// AF_INET and AF_INET6 are registered by the sandbox's network mode.
+	_ "github.com/runsc-lite/runsc-lite/sentry/socket/netlink"
 	_ "github.com/runsc-lite/runsc-lite/sentry/socket/unix"
 )
 
 // socketNote says what the socket syscalls cover.
-const socketNote = "AF_UNIX in the sentry; AF_INET and AF_INET6 (TCP, UDP, ICMP echo) on the sandbox's netstack, or on host sockets with --network=host; other families fail with EAFNOSUPPORT."
+const socketNote = "AF_UNIX and AF_NETLINK (NETLINK_ROUTE) in the sentry; AF_INET and AF_INET6 (TCP, UDP, ICMP echo) on the sandbox's netstack, or on host sockets with --network=host; other families fail with EAFNOSUPPORT."
 
 // socketSyscalls are the BSD socket calls.
 var socketSyscalls = map[uintptr]kernel.Syscall{

@@ -103,6 +103,13 @@ func sendCommon(t *kernel.Task, f *vfs.FileDescription, s socket.Socket, iovs []
 	ctx := sockCtx(t)
 	nonblocking := isNonblocking(f) || flags&linux.MSG_DONTWAIT != 0
 	_, typ, _ := s.Type()
+	if d, ok := s.(socket.DirectIO); ok {
+		n, err := d.SendMsgIO(ctx, socket.NewGuestIO(t, iovs, total), to, ctrl, flags, nonblocking)
+		if err == errno.EPIPE && typ == linux.SOCK_STREAM && flags&linux.MSG_NOSIGNAL == 0 {
+			return sigpipe(t)(0, err)
+		}
+		return uintptr(n), err
+	}
 	if typ != linux.SOCK_STREAM {
 		if total > maxMessage {
 			ctrl.Release()
@@ -298,11 +305,8 @@ func RecvFrom(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintpt
 		return 0, err
 	}
 	nonblocking := isNonblocking(f) || flags&linux.MSG_DONTWAIT != 0
-	data, res, err := s.RecvMsg(sockCtx(t), count, flags, nonblocking, false)
+	res, err := recvData(t, s, iovs, count, flags, nonblocking, false)
 	if err != nil {
-		return 0, err
-	}
-	if _, err := scatter(t, iovs, data); err != nil {
 		return 0, err
 	}
 	if addr != 0 {
@@ -311,6 +315,50 @@ func RecvFrom(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintpt
 		}
 	}
 	return recvReturn(s, flags, &res), nil
+}
+
+// recvData receives at most total bytes into iovs: straight into guest
+// memory for sockets that can (socket.DirectIO), else through a sentry
+// buffer.
+func recvData(t *kernel.Task, s socket.Socket, iovs []kernel.IOVec, total, flags int, nonblocking, wantCtrl bool) (socket.RecvResult, error) {
+	if d, ok := s.(socket.DirectIO); ok {
+		return d.RecvMsgIO(sockCtx(t), socket.NewGuestIO(t, iovs, total), flags, nonblocking, wantCtrl)
+	}
+	data, res, err := s.RecvMsg(sockCtx(t), total, flags, nonblocking, wantCtrl)
+	if err != nil {
+		return res, err
+	}
+	if _, err := scatter(t, iovs, data); err != nil {
+		res.Control.Release()
+		return res, err
+	}
+	return res, nil
+}
+
+// directRead is read(2) and readv(2) on a socket that receives straight
+// into guest memory; ok is false for other files. The caller checked the
+// buffers are writable.
+func directRead(t *kernel.Task, f *vfs.FileDescription, iovs []kernel.IOVec, total int) (n uintptr, err error, ok bool) {
+	d, ok := f.Impl().(socket.DirectIO)
+	if !ok {
+		return 0, nil, false
+	}
+	res, err := d.RecvMsgIO(sockCtx(t), socket.NewGuestIO(t, iovs, total), 0, isNonblocking(f), false)
+	if err != nil {
+		return 0, err, true
+	}
+	return uintptr(res.N), nil, true
+}
+
+// directWrite is write(2) and writev(2) on a socket that sends straight
+// from guest memory; ok is false for other files.
+func directWrite(t *kernel.Task, f *vfs.FileDescription, iovs []kernel.IOVec, total int) (n uintptr, err error, ok bool) {
+	d, ok := f.Impl().(socket.DirectIO)
+	if !ok {
+		return 0, nil, false
+	}
+	c, err := d.SendMsgIO(sockCtx(t), socket.NewGuestIO(t, iovs, total), nil, socket.ControlMessages{}, 0, isNonblocking(f))
+	return uintptr(c), err, true
 }
 
 // checkWritable fails with EFAULT before a receive if the guest could not
@@ -365,12 +413,8 @@ func recvMsg(t *kernel.Task, f *vfs.FileDescription, s socket.Socket, addr hosta
 		return 0, err
 	}
 	nonblocking := isNonblocking(f) || flags&linux.MSG_DONTWAIT != 0
-	data, res, err := s.RecvMsg(sockCtx(t), total, flags, nonblocking, true)
+	res, err := recvData(t, s, iovs, total, flags, nonblocking, true)
 	if err != nil {
-		return 0, err
-	}
-	if _, err := scatter(t, iovs, data); err != nil {
-		res.Control.Release()
 		return 0, err
 	}
 	// "msg_flags ... MSG_CMSG_CLOEXEC" is passed through as Linux does

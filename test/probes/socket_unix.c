@@ -3,12 +3,7 @@
  * across fork, SCM_CREDENTIALS, shutdown, EPIPE/SIGPIPE, poll and epoll
  * readiness, message boundaries, socket options and errno cases.
  * usage: socket_unix SCRATCH_DIR (must not exist)
- *
- * Networking is not implemented yet: other families fail.
  */
-// sandbox-divergence: AF_INET is not implemented yet (netstack comes later), so socket and socketpair fail with EAFNOSUPPORT.
-// sandbox-expect: inet=EAFNOSUPPORT
-// sandbox-expect: inetpair=EAFNOSUPPORT
 #include "probe.h"
 #include <fcntl.h>
 #include <poll.h>

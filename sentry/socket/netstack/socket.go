@@ -1,6 +1,7 @@
 package netstack
 
 import (
+	"bytes"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -20,6 +21,7 @@ import (
 	"github.com/runsc-lite/runsc-lite/hostarch"
 	"github.com/runsc-lite/runsc-lite/sentry/inet"
 	"github.com/runsc-lite/runsc-lite/sentry/socket"
+	"github.com/runsc-lite/runsc-lite/sentry/socket/ifioctl"
 )
 
 // IP protocol numbers, from <linux/in.h>.
@@ -75,6 +77,7 @@ type Socket struct {
 	// Stored options that have no effect on a loopback stack but read
 	// back as set.
 	priority    int32
+	rcvLowat    int32
 	dontRoute   bool
 	oobInline   bool
 	timestamp   bool
@@ -156,7 +159,7 @@ func (provider) Pair(socket.Context, int, int, uint32) (*vfs.FileDescription, *v
 func (st *Stack) newSocket(ctx vfs.Context, family, typ, protocol int, ep tcpip.Endpoint, wq *waiter.Queue) *Socket {
 	s := &Socket{
 		st: st, family: family, typ: typ, protocol: protocol, ep: ep, wq: wq,
-		ino: nextIno.Add(1), ctime: time.Now(),
+		ino: nextIno.Add(1), ctime: time.Now(), rcvLowat: 1,
 	}
 	if ctx != nil {
 		c := ctx.Credentials()
@@ -303,8 +306,9 @@ func (s *Socket) block(ctx socket.Context, nonblocking bool, timeout time.Durati
 func (s *Socket) Read(ctx vfs.Context, dst []byte, _ int64) (int, error) {
 	sctx, _ := socket.ContextOf(ctx)
 	nonblocking := s.nonblocking()
-	data, _, err := s.recv(sctx, len(dst), 0, nonblocking)
-	n := copy(dst, data)
+	b := &bufSink{buf: dst}
+	_, err := s.recv(sctx, b, 0, nonblocking)
+	n := b.n
 	if err == errno.EAGAIN && !nonblocking && sctx != nil {
 		err = vfs.ErrTimedOut
 	}
@@ -316,7 +320,7 @@ func (s *Socket) Read(ctx vfs.Context, dst []byte, _ int64) (int, error) {
 func (s *Socket) Write(ctx vfs.Context, src []byte, _ int64) (int, error) {
 	sctx, _ := socket.ContextOf(ctx)
 	nonblocking := s.nonblocking()
-	n, err := s.send(sctx, src, nil, 0, nonblocking)
+	n, err := s.send(sctx, bytes.NewReader(src), nil, 0, nonblocking)
 	if err == errno.EAGAIN && !nonblocking && sctx != nil && n == 0 {
 		err = vfs.ErrTimedOut
 	}
@@ -352,14 +356,19 @@ func (s *Socket) Ioctl(ctx vfs.Context, mem vfs.UserMemory, cmd uint32, arg uint
 		}
 		n = v
 	default:
-		if ifioctl != nil {
-			var stack inet.Stack
-			if sctx, ok := socket.ContextOf(ctx); ok {
-				stack = sctx.NetworkStack()
-			}
-			if r, handled, err := ifioctl(stack, mem, cmd, arg); handled {
-				return r, err
-			}
+		var stack inet.Stack
+		if sctx, ok := socket.ContextOf(ctx); ok {
+			stack = sctx.NetworkStack()
+		}
+		// The address requests (SIOCGIFADDR and its kin) are
+		// inet_ioctl's, so only AF_INET sockets answer them; the rest
+		// are dev_ioctl's, which every socket reaches.
+		ioctl := ifioctl.DevIoctl
+		if s.family == linux.AF_INET {
+			ioctl = ifioctl.Ioctl
+		}
+		if r, handled, err := ioctl(stack, mem, cmd, arg); handled {
+			return r, err
 		}
 		return 0, errno.ENOTTY
 	}
@@ -368,14 +377,6 @@ func (s *Socket) Ioctl(ctx vfs.Context, mem vfs.UserMemory, cmd uint32, arg uint
 		return 0, errno.EFAULT
 	}
 	return 0, nil
-}
-
-// ifioctl answers the SIOCGIF* requests; set by SetIfIoctl.
-var ifioctl func(stack inet.Stack, mem vfs.UserMemory, cmd uint32, arg uintptr) (uintptr, bool, error)
-
-// SetIfIoctl installs the handler of interface ioctls (package ifioctl).
-func SetIfIoctl(f func(stack inet.Stack, mem vfs.UserMemory, cmd uint32, arg uintptr) (uintptr, bool, error)) {
-	ifioctl = f
 }
 
 // info describes s for /proc/net.
@@ -437,4 +438,23 @@ func (s *Socket) errorPending() bool {
 	}
 	s.ep.SocketOptions().SetLastError(err)
 	return true
+}
+
+// inherit gives a newly accepted socket the listener's options, as
+// sk_clone_lock copies the listening sock: netstack copies only some.
+func (s *Socket) inherit(l *Socket) {
+	lo, so := l.ep.SocketOptions(), s.ep.SocketOptions()
+	so.SetKeepAlive(lo.GetKeepAlive())
+	so.SetDelayOption(lo.GetDelayOption())
+	so.SetCorkOption(lo.GetCorkOption())
+	so.SetLinger(lo.GetLinger())
+	so.SetReuseAddress(lo.GetReuseAddress())
+	so.SetReusePort(lo.GetReusePort())
+	so.SetBroadcast(lo.GetBroadcast())
+	l.mu.Lock()
+	rcvTimeo, sndTimeo, prio, lowat, dontRoute, oob, ts, tsNS := l.rcvTimeo, l.sndTimeo, l.priority, l.rcvLowat, l.dontRoute, l.oobInline, l.timestamp, l.timestampNS
+	l.mu.Unlock()
+	s.mu.Lock()
+	s.rcvTimeo, s.sndTimeo, s.priority, s.rcvLowat, s.dontRoute, s.oobInline, s.timestamp, s.timestampNS = rcvTimeo, sndTimeo, prio, lowat, dontRoute, oob, ts, tsNS
+	s.mu.Unlock()
 }

@@ -134,6 +134,7 @@ func (s *Socket) Accept(ctx socket.Context, flags uint32, nonblocking bool) (*vf
 		return nil, nil, err
 	}
 	ns := s.st.newSocket(ctx, s.family, s.typ, s.protocol, nep, nwq)
+	ns.inherit(s)
 	return ns.newFile(flags), sockaddr(s.family, peer), nil
 }
 

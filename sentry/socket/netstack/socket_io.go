@@ -3,6 +3,7 @@ package netstack
 import (
 	"bytes"
 	"encoding/binary"
+	"io"
 	"time"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -22,8 +23,49 @@ const (
 	maxDatagram = 65535
 )
 
+// payload is what a send takes its bytes from: a sentry buffer
+// (bytes.Reader) or the guest's own (socket.GuestIO). It is a
+// tcpip.Payloader.
+type payload interface {
+	io.Reader
+	Len() int
+}
+
+// sink is what a receive puts its bytes in; Len is the room left, and a
+// full sink writes short, which stops netstack's Read.
+type sink interface {
+	io.Writer
+	Len() int
+}
+
+// bufSink is a sink over a sentry buffer.
+type bufSink struct {
+	buf []byte
+	n   int
+}
+
+func (b *bufSink) Write(p []byte) (int, error) {
+	c := copy(b.buf[b.n:], p)
+	b.n += c
+	if c < len(p) {
+		return c, io.ErrShortWrite
+	}
+	return c, nil
+}
+
+func (b *bufSink) Len() int { return len(b.buf) - b.n }
+
 // SendMsg implements socket.Socket.
 func (s *Socket) SendMsg(ctx socket.Context, data []byte, to []byte, ctrl socket.ControlMessages, flags int, nonblocking bool) (int, error) {
+	return s.sendMsg(ctx, bytes.NewReader(data), to, ctrl, flags, nonblocking)
+}
+
+// SendMsgIO implements socket.DirectIO.
+func (s *Socket) SendMsgIO(ctx socket.Context, src *socket.GuestIO, to []byte, ctrl socket.ControlMessages, flags int, nonblocking bool) (int, error) {
+	return s.sendMsg(ctx, src, to, ctrl, flags, nonblocking)
+}
+
+func (s *Socket) sendMsg(ctx socket.Context, p payload, to []byte, ctrl socket.ControlMessages, flags int, nonblocking bool) (int, error) {
 	// Files and credentials mean nothing to an IP socket; the kernel
 	// ignores SOL_SOCKET control messages other than its own there.
 	ctrl.Release()
@@ -31,18 +73,13 @@ func (s *Socket) SendMsg(ctx socket.Context, data []byte, to []byte, ctrl socket
 		// netstack has no urgent data.
 		return 0, errno.EOPNOTSUPP
 	}
-	return s.sendFlags(ctx, data, to, flags, nonblocking)
+	return s.send(ctx, p, to, flags, nonblocking)
 }
 
-// send is sendmsg without control messages.
-func (s *Socket) send(ctx socket.Context, data []byte, to []byte, flags int, nonblocking bool) (int, error) {
-	return s.sendFlags(ctx, data, to, flags, nonblocking)
-}
-
-// sendFlags sends data: a stream socket queues all of it, waiting for
-// room unless nonblocking (then it returns what fit); a datagram socket
-// sends one datagram.
-func (s *Socket) sendFlags(ctx socket.Context, data []byte, to []byte, flags int, nonblocking bool) (int, error) {
+// send sends p: a stream socket queues all of it, waiting for room unless
+// nonblocking (then it returns what fit); a datagram socket sends one
+// datagram.
+func (s *Socket) send(ctx socket.Context, p payload, to []byte, flags int, nonblocking bool) (int, error) {
 	opts := tcpip.WriteOptions{More: flags&linux.MSG_MORE != 0, EndOfRecord: flags&linux.MSG_EOR != 0}
 	if to != nil && !s.isStream() {
 		// tcp_sendmsg ignores the address; a datagram goes to it.
@@ -53,11 +90,10 @@ func (s *Socket) sendFlags(ctx socket.Context, data []byte, to []byte, flags int
 		opts.To = &a
 	}
 	_, timeout := s.timeouts()
-	r := bytes.NewReader(data)
 	sent := 0
 	err := s.block(ctx, nonblocking, timeout, vfs.EventOut, func() error {
 		for {
-			n, terr := s.ep.Write(r, opts)
+			n, terr := s.ep.Write(p, opts)
 			sent += int(n)
 			if terr != nil {
 				if _, ok := terr.(*tcpip.ErrWouldBlock); ok && n > 0 {
@@ -65,7 +101,7 @@ func (s *Socket) sendFlags(ctx socket.Context, data []byte, to []byte, flags int
 				}
 				return errnoOf(terr)
 			}
-			if !s.isStream() || r.Len() == 0 {
+			if !s.isStream() || p.Len() == 0 {
 				return nil
 			}
 		}
@@ -83,33 +119,52 @@ func (s *Socket) sendFlags(ctx socket.Context, data []byte, to []byte, flags int
 
 // RecvMsg implements socket.Socket.
 func (s *Socket) RecvMsg(ctx socket.Context, n int, flags int, nonblocking bool, wantCtrl bool) ([]byte, socket.RecvResult, error) {
+	size := min(n, maxStreamRead)
+	if !s.isStream() {
+		size = min(n, maxDatagram)
+	}
+	b := &bufSink{buf: make([]byte, size)}
+	res, err := s.recvMsg(ctx, b, flags, nonblocking)
+	return b.buf[:b.n], res, err
+}
+
+// RecvMsgIO implements socket.DirectIO.
+func (s *Socket) RecvMsgIO(ctx socket.Context, dst *socket.GuestIO, flags int, nonblocking bool, wantCtrl bool) (socket.RecvResult, error) {
+	return s.recvMsg(ctx, dst, flags, nonblocking)
+}
+
+func (s *Socket) recvMsg(ctx socket.Context, dst sink, flags int, nonblocking bool) (socket.RecvResult, error) {
 	if flags&linux.MSG_OOB != 0 {
 		// "EINVAL ... no urgent data" (tcp_recv_urg); netstack keeps
 		// none. UDP has no OOB data at all.
 		if s.isStream() {
-			return nil, socket.RecvResult{}, errno.EINVAL
+			return socket.RecvResult{}, errno.EINVAL
 		}
-		return nil, socket.RecvResult{}, errno.EOPNOTSUPP
+		return socket.RecvResult{}, errno.EOPNOTSUPP
 	}
 	if flags&linux.MSG_ERRQUEUE != 0 {
 		// The error queue (IP_RECVERR) stays empty on loopback.
-		return nil, socket.RecvResult{}, errno.EAGAIN
+		return socket.RecvResult{}, errno.EAGAIN
 	}
-	return s.recv(ctx, n, flags, nonblocking)
+	return s.recv(ctx, dst, flags, nonblocking)
 }
 
-// recv receives at most n bytes: for TCP, what is queued (all n with
-// MSG_WAITALL), 0 at end of file; otherwise one datagram, its excess
-// discarded unless MSG_PEEK.
-func (s *Socket) recv(ctx socket.Context, n int, flags int, nonblocking bool) ([]byte, socket.RecvResult, error) {
+// recv receives into dst: for TCP, what is queued (until dst is full with
+// MSG_WAITALL), nothing at end of file; otherwise one datagram, its
+// excess discarded unless MSG_PEEK.
+func (s *Socket) recv(ctx socket.Context, dst sink, flags int, nonblocking bool) (socket.RecvResult, error) {
 	peek := flags&linux.MSG_PEEK != 0
 	timeout, _ := s.timeouts()
 	var res socket.RecvResult
 	if !s.isStream() {
-		buf := make([]byte, min(n, maxDatagram))
+		empty := dst.Len() == 0
 		err := s.block(ctx, nonblocking, timeout, vfs.EventIn, func() error {
-			w := tcpip.SliceWriter(buf)
-			rr, terr := s.ep.Read(&w, tcpip.ReadOptions{Peek: peek, NeedRemoteAddr: true})
+			rr, terr := s.ep.Read(dst, tcpip.ReadOptions{Peek: peek, NeedRemoteAddr: true})
+			if _, ok := terr.(*tcpip.ErrBadBuffer); ok && empty {
+				// A zero-length receive takes the datagram (netstack
+				// calls writing none of it a bad buffer).
+				terr = nil
+			}
 			if terr != nil {
 				if _, ok := terr.(*tcpip.ErrClosedForReceive); ok {
 					// A shut-down UDP socket reads end of file.
@@ -122,23 +177,18 @@ func (s *Socket) recv(ctx socket.Context, n int, flags int, nonblocking bool) ([
 			res.Control.Extra = s.controlMessages(&rr.ControlMessages)
 			return nil
 		})
-		if err != nil {
-			return nil, res, err
-		}
-		return buf[:res.N], res, nil
+		return res, err
 	}
-	if n == 0 {
+	if dst.Len() == 0 {
 		// tcp_recvmsg copies nothing and returns at once.
-		return nil, res, nil
+		return res, nil
 	}
-	buf := make([]byte, min(n, maxStreamRead))
 	waitAll := flags&linux.MSG_WAITALL != 0 && !peek
 	got := 0
 	eof := false
 	err := s.block(ctx, nonblocking, timeout, vfs.EventIn, func() error {
-		for got < len(buf) {
-			w := tcpip.SliceWriter(buf[got:])
-			rr, terr := s.ep.Read(&w, tcpip.ReadOptions{Peek: peek})
+		for dst.Len() > 0 {
+			rr, terr := s.ep.Read(dst, tcpip.ReadOptions{Peek: peek})
 			if terr != nil {
 				if _, ok := terr.(*tcpip.ErrClosedForReceive); ok {
 					eof = true
@@ -156,7 +206,7 @@ func (s *Socket) recv(ctx socket.Context, n int, flags int, nonblocking bool) ([
 			if !peek {
 				s.ep.ModerateRecvBuf(rr.Count)
 			}
-			if !waitAll || peek {
+			if !waitAll {
 				return nil
 			}
 		}
@@ -165,12 +215,12 @@ func (s *Socket) recv(ctx socket.Context, n int, flags int, nonblocking bool) ([
 	if got > 0 {
 		// Bytes already taken are the result, whatever ended the wait.
 		res.N, res.MsgLen = got, got
-		return buf[:got], res, nil
+		return res, nil
 	}
 	if eof {
-		return nil, res, nil
+		return res, nil
 	}
-	return nil, res, err
+	return res, err
 }
 
 // Control message types, from <linux/in.h>, <linux/in6.h> and

@@ -162,8 +162,7 @@ func (s *Socket) getSocketOpt(name int) ([]byte, error) {
 		return int32Bytes(int32(so.GetSendBufferSize())), nil
 	case linux.SO_RCVBUF:
 		return int32Bytes(int32(so.GetReceiveBufferSize())), nil
-	case linux.SO_RCVLOWAT:
-		return int32Bytes(so.GetRcvlowat()), nil
+
 	case linux.SO_SNDLOWAT:
 		return int32Bytes(1), nil
 	case linux.SO_LINGER:
@@ -195,6 +194,8 @@ func (s *Socket) getSocketOpt(name int) ([]byte, error) {
 	switch name {
 	case linux.SO_PRIORITY:
 		return int32Bytes(s.priority), nil
+	case linux.SO_RCVLOWAT:
+		return int32Bytes(s.rcvLowat), nil
 	case linux.SO_DONTROUTE:
 		return boolBytes(s.dontRoute), nil
 	case linux.SO_OOBINLINE:
@@ -543,9 +544,11 @@ func (s *Socket) setSocketOpt(ctx socket.Context, name int, val []byte) error {
 			so.SetReceiveBufferSize(min(max(n, lo), hi), true)
 		}
 	case linux.SO_RCVLOWAT:
-		if err := so.SetRcvlowat(max(v, 1)); err != nil {
-			return errnoOf(err)
-		}
+		// Kept and reported; netstack wakes readers at one byte
+		// whatever it says, which only makes them wake early.
+		s.mu.Lock()
+		s.rcvLowat = max(v, 1)
+		s.mu.Unlock()
 	case soMark:
 		if !ctx.Credentials().HasCapability(capNetAdmin) {
 			return errno.EPERM

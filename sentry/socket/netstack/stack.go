@@ -65,9 +65,11 @@ func NewLoopback() (*Stack, error) {
 	moderate := tcpip.TCPModerateReceiveBufferOption(true)
 	// Linux's net.ipv4.tcp_{r,w}mem maxima, so that bulk transfers are
 	// not window-limited on a link with a 64 KiB MTU.
-	rcv := tcpip.TCPReceiveBufferSizeRangeOption{Min: 4096, Default: 131072, Max: 6 << 20}
-	snd := tcpip.TCPSendBufferSizeRangeOption{Min: 4096, Default: 16384 * 4, Max: 4 << 20}
-	for _, opt := range []tcpip.SettableTransportProtocolOption{&sack, &moderate, &rcv, &snd} {
+	rcv := tcpip.TCPReceiveBufferSizeRangeOption{Min: 4096, Default: 1 << 20, Max: 6 << 20}
+	snd := tcpip.TCPSendBufferSizeRangeOption{Min: 4096, Default: 1 << 20, Max: 4 << 20}
+	// Nagle's algorithm is on by default in Linux (TCP_NODELAY reads 0).
+	delay := tcpip.TCPDelayEnabled(true)
+	for _, opt := range []tcpip.SettableTransportProtocolOption{&sack, &moderate, &rcv, &snd, &delay} {
 		if err := s.SetTransportProtocolOption(tcp.ProtocolNumber, opt); err != nil {
 			s.Close()
 			return nil, fmt.Errorf("netstack: tcp option %T: %s", opt, err)
@@ -170,11 +172,16 @@ func (st *Stack) Interfaces() []inet.Interface {
 	return out
 }
 
-// InterfaceAddrs implements inet.Stack.
+// InterfaceAddrs implements inet.Stack. netstack gives every IPv4
+// interface the limited broadcast address 255.255.255.255 as one of its
+// own, which Linux does not list.
 func (st *Stack) InterfaceAddrs() map[int32][]inet.InterfaceAddr {
 	out := map[int32][]inet.InterfaceAddr{}
 	for id, addrs := range st.s.AllAddresses() {
 		for _, a := range addrs {
+			if a.AddressWithPrefix.Address == header.IPv4Broadcast {
+				continue
+			}
 			fam := inet.AF_INET
 			if a.Protocol == ipv6.ProtocolNumber {
 				fam = inet.AF_INET6
@@ -190,14 +197,25 @@ func (st *Stack) InterfaceAddrs() map[int32][]inet.InterfaceAddr {
 	return out
 }
 
-// Routes implements inet.Stack: the main table from netstack's route
-// table, and the local table Linux keeps for the interface addresses
-// (ip route show table local).
+// Routes implements inet.Stack, laid out as Linux lays out the same
+// configuration: IPv4 routes to a loopback interface and a route to each
+// local address sit in the local table (ip route show table local), the
+// rest (::1/128 on lo) in the main table.
 func (st *Stack) Routes() []inet.Route {
 	var out []inet.Route
+	nics := st.s.NICInfo()
+	addrs := st.InterfaceAddrs()
+	v4src := func(nic int32) []byte {
+		for _, a := range addrs[nic] {
+			if a.Family == inet.AF_INET {
+				return a.Addr
+			}
+		}
+		return nil
+	}
 	for _, r := range st.s.GetRouteTable() {
-		fam := inet.AF_INET
 		dst := r.Destination.ID()
+		fam := inet.AF_INET
 		if dst.BitLen() == 128 {
 			fam = inet.AF_INET6
 		}
@@ -215,21 +233,34 @@ func (st *Stack) Routes() []inet.Route {
 		}
 		if fam == inet.AF_INET6 {
 			rt.Scope = inet.RT_SCOPE_UNIVERSE
+		} else if nic, ok := nics[r.NIC]; ok && nic.Flags.Loopback {
+			rt.Table, rt.Type, rt.Scope = inet.RT_TABLE_LOCAL, inet.RTN_LOCAL, inet.RT_SCOPE_HOST
+			rt.PrefSrc = v4src(int32(r.NIC))
 		}
 		out = append(out, rt)
 	}
-	for id, addrs := range st.s.AllAddresses() {
-		for _, a := range addrs {
-			fam, bits := inet.AF_INET, uint8(32)
-			if a.Protocol == ipv6.ProtocolNumber {
-				fam, bits = inet.AF_INET6, 128
+	ids := make([]int32, 0, len(addrs))
+	for id := range addrs {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	for _, id := range ids {
+		for _, a := range addrs[id] {
+			bits := uint8(32)
+			if a.Family == inet.AF_INET6 {
+				bits = 128
+			}
+			if a.Family == inet.AF_INET && a.PrefixLen == 32 {
+				continue
 			}
 			local := inet.Route{
-				Family: fam, DstLen: bits, Dst: a.AddressWithPrefix.Address.AsSlice(), OutputInterface: int32(id),
+				Family: a.Family, DstLen: bits, Dst: a.Addr, OutputInterface: id,
 				Table: inet.RT_TABLE_LOCAL, Protocol: inet.RTPROT_KERNEL, Scope: inet.RT_SCOPE_HOST, Type: inet.RTN_LOCAL,
 			}
-			if fam == inet.AF_INET {
-				local.PrefSrc = local.Dst
+			if a.Family == inet.AF_INET {
+				local.PrefSrc = a.Addr
+			} else {
+				local.Scope = inet.RT_SCOPE_UNIVERSE
 			}
 			out = append(out, local)
 		}

@@ -38,6 +38,7 @@ import (
 	"github.com/runsc-lite/runsc-lite/fs/vfs"
 	"github.com/runsc-lite/runsc-lite/hostarch"
 	"github.com/runsc-lite/runsc-lite/sentry/socket"
+	"github.com/runsc-lite/runsc-lite/sentry/socket/ifioctl"
 )
 
 // Buffer sizes, as net.core.{w,r}mem_{default,max} and include/net/sock.h
@@ -176,7 +177,7 @@ type options struct {
 // newSocket returns a socket of type typ owned by ctx's caller.
 func newSocket(ctx vfs.Context, typ int) *Socket {
 	c := ctx.Credentials()
-	return &Socket{
+	s := &Socket{
 		typ:   typ,
 		ino:   nextIno.Add(1),
 		ctime: time.Now(),
@@ -184,6 +185,8 @@ func newSocket(ctx vfs.Context, typ int) *Socket {
 		gid:   uint32(c.EffectiveKGID),
 		opts:  options{sndBuf: defaultBuf, rcvBuf: defaultBuf, rcvLowat: 1},
 	}
+	track(s)
+	return s
 }
 
 // newFile wraps s in a file description with status flags flags.
@@ -319,6 +322,7 @@ func (s *Socket) closeLocked(w *wakeups, embryo bool) []*vfs.FileDescription {
 		return nil
 	}
 	s.closed = true
+	untrack(s)
 	s.unbindLocked()
 	var drop []*vfs.FileDescription
 	for _, c := range s.acceptQ {
@@ -450,6 +454,13 @@ func (s *Socket) Ioctl(ctx vfs.Context, mem vfs.UserMemory, cmd uint32, arg uint
 		}
 	default:
 		mu.Unlock()
+		// The interface requests (dev_ioctl) work on any socket: glibc's
+		// if_nametoindex(3) asks an AF_UNIX one.
+		if sctx, ok := socket.ContextOf(ctx); ok {
+			if r, handled, err := ifioctl.DevIoctl(sctx.NetworkStack(), mem, cmd, arg); handled {
+				return r, err
+			}
+		}
 		return 0, errno.ENOTTY
 	}
 	mu.Unlock()
