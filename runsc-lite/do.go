@@ -83,7 +83,8 @@ func doAction(c *cli.Context) error {
 	if err != nil {
 		return &cmdError{code: 125, err: fmt.Errorf("--overlay-size: %w", err)}
 	}
-	_, root, err := rootfs.BuildWithOptions(rootfs.Options{Dir: c.String("rootfs"), Volumes: volumes, MemoryFile: mf, OverlaySize: overlaySize})
+	_, root, err := rootfs.BuildWithOptions(rootfs.Options{Dir: c.String("rootfs"), Volumes: volumes, MemoryFile: mf, OverlaySize: overlaySize,
+		Files: hostNameFiles(c.String("rootfs"))})
 	if err != nil {
 		return &cmdError{code: 125, err: err}
 	}

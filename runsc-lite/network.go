@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
@@ -51,4 +53,26 @@ func setupNetwork(c *cli.Context, k *kernel.Kernel, log *slog.Logger) (func(), e
 	default:
 		return nil, &cmdError{code: 125, err: fmt.Errorf("unknown --network %q (have: sandbox, none, host)", mode)}
 	}
+}
+
+// defaultHosts is /etc/hosts for a sandbox whose host has none.
+const defaultHosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+
+// hostNameFiles returns the name-service files the guest sees over a
+// rootfs other than the host's /: copies of the host's /etc/hosts (so
+// that localhost and the host's names resolve, as in a container) and of
+// its /etc/resolv.conf (which only --network=host can use). Over / the
+// guest reads the host's own files through the overlay.
+func hostNameFiles(rootfsDir string) map[string][]byte {
+	if filepath.Clean(rootfsDir) == "/" {
+		return nil
+	}
+	files := map[string][]byte{"/etc/hosts": []byte(defaultHosts)}
+	if b, err := os.ReadFile("/etc/hosts"); err == nil {
+		files["/etc/hosts"] = b
+	}
+	if b, err := os.ReadFile("/etc/resolv.conf"); err == nil {
+		files["/etc/resolv.conf"] = b
+	}
+	return files
 }

@@ -81,6 +81,10 @@ type Options struct {
 	// the overlay's upper layer (ENOSPC beyond); zero is no limit.
 	// /dev/shm gets the same bound, separately.
 	OverlaySize uint64
+	// Files are written into the overlay after it is built, by guest
+	// path (the host's /etc/hosts and /etc/resolv.conf over a rootfs
+	// that is not the host's /). Their directories are created.
+	Files map[string][]byte
 }
 
 // BuildWithOptions is Build with the choices of opts.
@@ -102,12 +106,45 @@ func BuildWithOptions(opts Options) (*vfs.VirtualFilesystem, vfs.VirtualDentry, 
 		lowerFS.Release()
 		return nil, vfs.VirtualDentry{}, fmt.Errorf("rootfs %q: %w", rootfsDir, err)
 	}
+	for p, data := range opts.Files {
+		if err := writeFile(v, root, p, data); err != nil {
+			return nil, vfs.VirtualDentry{}, fmt.Errorf("rootfs: write %s: %w", p, err)
+		}
+	}
 	for _, vol := range volumes {
 		if err := mountVolume(v, root, vol); err != nil {
 			return nil, vfs.VirtualDentry{}, fmt.Errorf("volume %s:%s: %w", vol.Host, vol.Guest, err)
 		}
 	}
 	return v, root, nil
+}
+
+// writeFile creates (or replaces) the file p in the overlay with data,
+// mode 0644.
+func writeFile(v *vfs.VirtualFilesystem, root vfs.VirtualDentry, p string, data []byte) error {
+	if _, err := mkdirAll(v, root, path.Dir(p)); err != nil {
+		return err
+	}
+	ctx := vfs.RootContext()
+	// A symlink there (Debian's /etc/resolv.conf can be one) is
+	// replaced, not followed out of the rootfs's meaning.
+	pop := &vfs.PathOperation{Root: root, Start: root, Path: p}
+	if err := v.UnlinkAt(ctx, pop); err != nil && err != errno.ENOENT {
+		return err
+	}
+	f, err := v.OpenAt(ctx, pop, vfs.OpenOptions{Flags: linux.O_WRONLY | linux.O_CREAT | linux.O_TRUNC, Mode: 0o644})
+	if err != nil {
+		return err
+	}
+	defer f.DecRef()
+	for len(data) > 0 {
+		n, err := f.Write(ctx, data)
+		if err != nil {
+			return err
+		}
+		data = data[n:]
+	}
+	return nil
 }
 
 // mountVolume bind-mounts vol.Host at vol.Guest.
