@@ -7,30 +7,56 @@
 #   bench/platforms.sh [RUNSC_LITE]     (default: bin/runsc-lite)
 #
 # Environment: REPS (runs per benchmark, median reported; default 5),
-# STARTUPS (runs of the start-up benchmark; default 20).
+# STARTUPS (runs of the start-up benchmark; default 20), RUN_TIMEOUT (seconds
+# one benchmark run may take before it counts as failed; default 300).
+# A failed cell reads FAIL, with the reason under the row.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 runsc=$(realpath "${1:-$here/../bin/runsc-lite}")
 reps=${REPS:-5}
 startups=${STARTUPS:-20}
+run_timeout=${RUN_TIMEOUT:-300}
 out=$here/out
 [ -x "$runsc" ] || { echo "bench: $runsc not found; run 'make build' first" >&2; exit 1; }
 
 mkdir -p "$out"
-for name in getppid openread pipe_pingpong forkexec btrue; do
+for name in getppid openread pipe_pingpong forkexec tcp_rr btrue; do
 	gcc -O2 -static -Wall -o "$out/$name" "$here/src/$name.c"
 done
 export BENCH_DIR=/tmp BENCH_TRUE=$out/btrue
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
 
 median() { sort -g | awk '{v[NR]=$1} END {if (NR==0) exit 1; if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
 
-# measure BIN OPS [PREFIX...]: median value over $reps runs, or FAIL.
+# errline FILE: the line of a failed run's stderr that says why: a Go
+# panic or fatal error of the sentry (its stack follows it), else the last
+# non-blank line.
+errline() {
+	local l
+	l=$(grep -m 1 -E '^(panic|fatal error): ' "$1") && { echo "sentry $l" | cut -c1-200; return; }
+	grep -v '^[[:space:]]*$' "$1" | tail -n 1 | cut -c1-200
+}
+
+# measure BIN OPS [PREFIX...]: median value over $reps runs, or FAIL, with
+# "WHERE<tab>why" (WHERE: the caller's column, why: the failed run's last
+# stderr line or its timeout) appended to $scratch/why.
 measure() {
-	local bin=$1 ops=$2 vals="" line
+	local bin=$1 ops=$2 vals="" line rc why
 	shift 2
 	for ((i = 0; i < reps; i++)); do
-		if ! line=$(BENCH_OPS=$ops "$@" "$bin" </dev/null 2>/dev/null | grep -E '^[A-Za-z_]+: [0-9.]+ '); then
+		rc=0
+		BENCH_OPS=$ops timeout -k 5 "$run_timeout" "$@" "$bin" </dev/null >"$scratch/out" 2>"$scratch/err" || rc=$?
+		if ! line=$(grep -E '^[A-Za-z_]+: [0-9.]+ ' "$scratch/out") || [ "$rc" != 0 ]; then
+			case $rc in
+			124 | 137) why="timed out after ${run_timeout}s (RUN_TIMEOUT)" ;;
+			*) why="exit $rc: $(errline "$scratch/err")" ;;
+			esac
+			case $why in
+			*"Address family not supported"*) why="$why (EAFNOSUPPORT: no IP networking in the sandbox yet)" ;;
+			esac
+			printf '%s\t%s\n' "$(echo "${where:-?}" | sed 's/^nopatch$/sct-trap/')" "$why" >>"$scratch/why"
 			echo FAIL
 			return
 		fi
@@ -60,12 +86,16 @@ printf '%-16s %9s %10s %7s %11s %7s %11s %7s  %s\n' benchmark native ptrace rati
 row() {
 	local label=$1 unit=$2 n p t s
 	shift 2
+	: >"$scratch/why"
 	n=$("$@" native)
 	p=$("$@" ptrace)
 	t=$("$@" nopatch)
 	s=$("$@" seccomptrap)
 	printf '%-16s %9s %10s %7s %11s %7s %11s %7s  %s\n' "$label" "$n" "$p" "$(ratio "$n" "$p")" "$t" "$(ratio "$n" "$t")" \
 		"$s" "$(ratio "$n" "$s")" "$unit"
+	# Why the FAIL cells failed, one line per distinct reason.
+	awk -F '\t' '{if (!($2 in at)) {k[++m] = $2; at[$2] = $1} else at[$2] = at[$2] ", " $1}
+		END {for (i = 1; i <= m; i++) printf "    ^ %s failed: %s\n", at[k[i]], k[i]}' "$scratch/why"
 }
 # bench NAME OPS SANDBOX_OPS WHERE: one benchmark on one side. The sandbox
 # runs fewer ops so that a slow platform still finishes quickly.
@@ -88,4 +118,5 @@ row getppid ns/op bench getppid 2000000 100000
 row open+read+close ns/op bench openread 200000 20000
 row pipe-pingpong ns/op bench pipe_pingpong 50000 5000
 row fork+exec+wait us/op bench forkexec 2000 100
+row tcp-rr us/op bench tcp_rr 20000 2000
 row "start-up true" ms boot
