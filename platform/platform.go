@@ -95,6 +95,15 @@ type OSThreadBound interface {
 	NeedsOSThread() bool
 }
 
+// SleepNoter is implemented by contexts that tune themselves on how long
+// the sentry takes to answer an event (seccomptrap's spin budgets): the
+// kernel tells them when the task slept while serving the current one (a
+// blocking read, a wait), so that time waiting for another task is not
+// taken for a slow sentry.
+type SleepNoter interface {
+	NoteSlept()
+}
+
 // SyscallPatcher is implemented by contexts that can run a rewritten
 // syscall site without a host trap (seccomptrap). The kernel rewrites a
 // site `<5-byte instruction>; syscall` into `jmp *abs32` to a trampoline

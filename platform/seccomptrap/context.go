@@ -74,6 +74,10 @@ type context struct {
 	stubSpin   uint64
 	// releaseTSC is when Switch last released the stub thread.
 	releaseTSC uint64
+	// slept is set when the task slept in the sentry while serving the
+	// current event (NoteSlept): the stub's wait then says nothing about
+	// whether spinning pays off, so its budget is left as it is.
+	slept bool
 	// tramp says the thread is parked in the trampoline path, not in a
 	// signal frame (patch.go). Owned by the task goroutine.
 	tramp bool
@@ -136,7 +140,10 @@ func (c *context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Ev
 				c.pushFP(st)
 			}
 			now := rdtsc()
-			c.stubSpin = adaptSpin(c.stubSpin, now-c.h.EvTSC, c.p.stubSpinTicks)
+			if !c.slept {
+				c.stubSpin = adaptSpin(c.stubSpin, now-c.h.EvTSC, c.p.stubSpinTicks)
+			}
+			c.slept = false
 			c.h.Spin = c.stubSpin
 			c.releaseTSC = now
 			// The swap publishes the registers before the stub can see
@@ -304,6 +311,9 @@ func (c *context) waitEvent() error {
 		}
 	}
 }
+
+// NoteSlept implements platform.SleepNoter.
+func (c *context) NoteSlept() { c.slept = true }
 
 // alive reports whether the context's stub thread still exists.
 func (c *context) alive() bool {

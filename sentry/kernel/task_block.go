@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"github.com/runsc-lite/runsc-lite/platform"
 	"time"
 
 	"github.com/runsc-lite/runsc-lite/abi/linux/errno"
@@ -19,6 +20,9 @@ func (t *Task) BlockUntil(ch <-chan struct{}, deadline time.Time, hasDeadline bo
 	}
 	if t.Interrupted() {
 		return errno.ERESTARTSYS
+	}
+	if n, ok := t.pc.(platform.SleepNoter); ok {
+		n.NoteSlept()
 	}
 	t.blocked.Store(true)
 	start := time.Now()

@@ -19,13 +19,25 @@ func (t *Task) run() {
 	// task goroutine keeps its OS thread for life. It never unlocks: Go
 	// then retires the thread when the goroutine ends, after Release has
 	// let go of the stub thread it traced.
+	bound := false
 	if b, ok := t.k.Platform.(platform.OSThreadBound); ok && b.NeedsOSThread() {
 		runtime.LockOSThread()
+		bound = true
 	}
 	for {
 		t.handleSignals()
 		if t.exiting {
 			break
+		}
+		if !bound {
+			// Let goroutines this syscall woke run first: Go puts a
+			// goroutine that a send or a netstack wake-up readies in
+			// this P's next slot, where it would wait while this
+			// goroutine spins or sleeps in the host for the guest (a
+			// P in a system call is taken back only by sysmon, after
+			// 20 µs to 10 ms). A woken task or netstack's TCP
+			// processor then runs at once, on this CPU.
+			runtime.Gosched()
 		}
 		t0 := time.Now()
 		ev, err := t.pc.Switch(t.mm.AddressSpace(), &t.st)

@@ -218,3 +218,16 @@ func TestDatagramTruncation(t *testing.T) {
 		t.Fatalf("rest of the datagram: %v, want EAGAIN", err)
 	}
 }
+
+// BenchmarkSocketClose measures creating and closing a TCP socket.
+func BenchmarkSocketClose(b *testing.B) {
+	st := newStack(b)
+	p := provider{st: st, family: linux.AF_INET}
+	for i := 0; i < b.N; i++ {
+		f, err := p.Socket(fakeCtx{}, linux.SOCK_STREAM, 0, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		f.DecRef()
+	}
+}
