@@ -286,3 +286,54 @@ func Tee(in, out *vfs.FileDescription, n int) (int, error) {
 	op.Notify(vfs.EventIn)
 	return len(data), nil
 }
+
+// Room returns the free space of f's pipe (the write end's view), and
+// whether it still has readers; ok is false if f is not a pipe end.
+func Room(f *vfs.FileDescription) (room int, readers bool, ok bool) {
+	e, ok := f.Impl().(*end)
+	if !ok {
+		return 0, false, false
+	}
+	e.p.mu.Lock()
+	defer e.p.mu.Unlock()
+	return max(e.p.size-len(e.p.buf), 0), e.p.readers > 0, true
+}
+
+// Peek copies up to len(dst) buffered bytes of f's pipe without taking
+// them, for splice(2), which consumes only what its destination accepted
+// (Consume). It returns EAGAIN when the pipe is empty but has writers, and
+// 0 at end of file.
+func Peek(f *vfs.FileDescription, dst []byte) (int, error) {
+	e, ok := f.Impl().(*end)
+	if !ok || !e.reader {
+		return 0, errno.EBADF
+	}
+	p := e.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.buf) == 0 {
+		if p.writers == 0 {
+			return 0, nil
+		}
+		return 0, errno.EAGAIN
+	}
+	return copy(dst, p.buf), nil
+}
+
+// Consume drops the first n buffered bytes of f's pipe, which a Peek
+// returned.
+func Consume(f *vfs.FileDescription, n int) {
+	e, ok := f.Impl().(*end)
+	if !ok || n <= 0 {
+		return
+	}
+	p := e.p
+	p.mu.Lock()
+	n = min(n, len(p.buf))
+	p.buf = p.buf[n:]
+	if len(p.buf) == 0 {
+		p.buf = nil
+	}
+	p.mu.Unlock()
+	p.Notify(vfs.EventOut)
+}

@@ -5,10 +5,12 @@ import (
 
 	"github.com/runsc-lite/runsc-lite/abi/linux"
 	"github.com/runsc-lite/runsc-lite/abi/linux/errno"
+	"github.com/runsc-lite/runsc-lite/fs/pipe"
 	"github.com/runsc-lite/runsc-lite/fs/vfs"
 	"github.com/runsc-lite/runsc-lite/hostarch"
 	"github.com/runsc-lite/runsc-lite/sentry/arch"
 	"github.com/runsc-lite/runsc-lite/sentry/kernel"
+	"github.com/runsc-lite/runsc-lite/sentry/socket"
 )
 
 // chownOpts builds SetStat options for chown's uid and gid, where -1
@@ -257,9 +259,12 @@ func copyBetween(t *kernel.Task, in *vfs.FileDescription, inOff int64, out *vfs.
 }
 
 // Splice implements Linux syscall splice(2) as a copy through the
-// sentry: one end must be a pipe, as Linux requires.
+// sentry: one end must be a pipe, as Linux requires. Only bytes the
+// destination takes leave the source: a pipe source is peeked and then
+// consumed, and a pipe destination takes at most its free room from the
+// source.
 func Splice(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, error) {
-	inFD, inOffAddr, outFD, outOffAddr, count := args[0].Int(), args[1].Pointer(), args[2].Int(), args[3].Pointer(), args[4].SizeT()
+	inFD, inOffAddr, outFD, outOffAddr, count, flags := args[0].Int(), args[1].Pointer(), args[2].Int(), args[3].Pointer(), args[4].SizeT(), args[5].Uint()
 	in := t.GetFile(inFD)
 	if in == nil {
 		return 0, errno.EBADF
@@ -273,7 +278,9 @@ func Splice(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr,
 	if !in.IsReadable() || !out.IsWritable() {
 		return 0, errno.EBADF
 	}
-	if !in.IsStream() && !out.IsStream() {
+	if !pipe.IsPipe(in) && !pipe.IsPipe(out) {
+		// "EINVAL Neither of the file descriptors refers to a pipe" -
+		// splice(2).
 		return 0, errno.EINVAL
 	}
 	offs := [2]int64{-1, -1}
@@ -297,7 +304,7 @@ func Splice(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr,
 	if count == 0 {
 		return 0, nil
 	}
-	n, err := copyBetween(t, in, offs[0], out, offs[1], min(count, linux.MAX_RW_COUNT))
+	n, err := spliceCopy(t, in, offs[0], out, offs[1], min(count, linux.MAX_RW_COUNT), flags&spliceFNonblock != 0)
 	for i, a := range []hostarch.Addr{inOffAddr, outOffAddr} {
 		if a != 0 && n > 0 {
 			binary.LittleEndian.PutUint64(b[:], uint64(offs[i]+int64(n)))
@@ -307,4 +314,89 @@ func Splice(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr,
 		}
 	}
 	return uintptr(n), err
+}
+
+// spliceChunk bounds one splice: a pipe holds at most pipe.MaxSize.
+const spliceChunk = pipe.MaxSize
+
+// spliceCopy moves up to count bytes from in to out, one of which is a
+// pipe, waiting (unless nonblock) for the pipe to have data or room.
+func spliceCopy(t *kernel.Task, in *vfs.FileDescription, inOff int64, out *vfs.FileDescription, outOff int64, count uint, nonblock bool) (uint, error) {
+	if pipe.IsPipe(in) {
+		buf := make([]byte, min(count, spliceChunk))
+		n, err := waitPipe(t, in, vfs.EventIn, nonblock, func() (int, error) { return pipe.Peek(in, buf) })
+		if n == 0 {
+			return 0, err
+		}
+		var w int
+		if outOff >= 0 {
+			w, err = out.PWrite(t, buf[:n], outOff)
+		} else {
+			w, err = out.Write(t, buf[:n])
+		}
+		pipe.Consume(in, w)
+		if w == 0 {
+			return 0, err
+		}
+		return uint(w), nil
+	}
+	room, err := waitPipe(t, out, vfs.EventOut, nonblock, func() (int, error) {
+		room, readers, _ := pipe.Room(out)
+		switch {
+		case !readers:
+			return 0, errno.EPIPE
+		case room == 0:
+			return 0, errno.EAGAIN
+		}
+		return room, nil
+	})
+	if room == 0 {
+		return 0, err
+	}
+	buf := make([]byte, min(count, uint(room)))
+	var n int
+	switch {
+	case inOff >= 0:
+		n, err = in.PRead(t, buf, inOff)
+	default:
+		if s, ok := in.Impl().(socket.Socket); ok && nonblock {
+			// SPLICE_F_NONBLOCK also makes a socket source not wait
+			// (tcp_splice_read).
+			var data []byte
+			data, _, err = s.RecvMsg(sockCtx(t), len(buf), linux.MSG_DONTWAIT, true, false)
+			n = copy(buf, data)
+		} else {
+			n, err = in.Read(t, buf)
+		}
+	}
+	if n == 0 {
+		return 0, err
+	}
+	w, err := out.Write(t, buf[:n])
+	if w == 0 {
+		return 0, err
+	}
+	return uint(w), nil
+}
+
+// waitPipe runs try until it stops failing with EAGAIN, waiting for mask
+// on the pipe end f in between, unless nonblock.
+func waitPipe(t *kernel.Task, f *vfs.FileDescription, mask vfs.EventMask, nonblock bool, try func() (int, error)) (int, error) {
+	for {
+		n, err := try()
+		if err != errno.EAGAIN || nonblock {
+			return n, err
+		}
+		w := vfs.NewWaiter(mask)
+		f.EventRegister(w)
+		if n, err = try(); err != errno.EAGAIN {
+			f.EventUnregister(w)
+			return n, err
+		}
+		err = t.Block(w.C)
+		f.EventUnregister(w)
+		if err != nil {
+			return 0, err
+		}
+	}
 }

@@ -246,6 +246,10 @@ func copyInControl(t *kernel.Task, addr hostarch.Addr, n uint64) (socket.Control
 				ctrl.Release()
 				return socket.ControlMessages{}, err
 			}
+		} else {
+			// Protocol-level messages (IP_TTL, IPV6_HOPLIMIT ...) are
+			// the socket's to check and use.
+			ctrl.Extra = append(ctrl.Extra, socket.Cmsg{Level: level, Type: typ, Data: data})
 		}
 		off += linux.CmsgAlign(int(clen))
 	}

@@ -73,14 +73,94 @@ func (s *Socket) sendMsg(ctx socket.Context, p payload, to []byte, ctrl socket.C
 		// netstack has no urgent data.
 		return 0, errno.EOPNOTSUPP
 	}
-	return s.send(ctx, p, to, flags, nonblocking)
+	var cm tcpip.SendableControlMessages
+	if !s.isStream() {
+		var err error
+		if cm, err = s.sendControl(ctrl.Extra); err != nil {
+			return 0, err
+		}
+	}
+	return s.sendCM(ctx, p, to, flags, nonblocking, cm)
+}
+
+// sendControl turns a datagram's IP-level control messages into
+// netstack's, checking them as ip_cmsg_send and ip6_datagram_send_ctl
+// do: a bad length or value is EINVAL; messages of the other IP version's
+// level are skipped.
+func (s *Socket) sendControl(msgs []socket.Cmsg) (tcpip.SendableControlMessages, error) {
+	var cm tcpip.SendableControlMessages
+	le := binary.LittleEndian
+	intOf := func(m socket.Cmsg) (int32, bool) {
+		if len(m.Data) != 4 {
+			return 0, false
+		}
+		return int32(le.Uint32(m.Data)), true
+	}
+	for _, m := range msgs {
+		switch {
+		case m.Level == solIP && s.family == linux.AF_INET:
+			switch m.Type {
+			case ipTTL:
+				v, ok := intOf(m)
+				if !ok || v < 1 || v > 255 {
+					return cm, errno.EINVAL
+				}
+				cm.HasTTL, cm.TTL = true, uint8(v)
+			case ipTOS:
+				// An int or a byte; netstack cannot set it per
+				// datagram, so it is checked and dropped.
+				if len(m.Data) != 4 && len(m.Data) != 1 {
+					return cm, errno.EINVAL
+				}
+			case ipPktInfo:
+				if len(m.Data) != 12 {
+					return cm, errno.EINVAL
+				}
+			default:
+				return cm, errno.EINVAL
+			}
+		case m.Level == solIPv6 && s.family == linux.AF_INET6:
+			switch m.Type {
+			case ipv6HopLimit:
+				v, ok := intOf(m)
+				if !ok || v < -1 || v > 255 {
+					return cm, errno.EINVAL
+				}
+				if v >= 0 {
+					cm.HasHopLimit, cm.HopLimit = true, uint8(v)
+				}
+			case ipv6TClass:
+				if v, ok := intOf(m); !ok || v < -1 || v > 255 {
+					return cm, errno.EINVAL
+				}
+			case ipv6PktInfo:
+				if len(m.Data) != 20 {
+					return cm, errno.EINVAL
+				}
+				var a [16]byte
+				copy(a[:], m.Data)
+				if !isZero(a[:]) {
+					cm.HasIPv6PacketInfo = true
+					cm.IPv6PacketInfo = tcpip.IPv6PacketInfo{Addr: tcpip.AddrFrom16(a), NIC: tcpip.NICID(le.Uint32(m.Data[16:]))}
+				}
+			default:
+				return cm, errno.EINVAL
+			}
+		}
+	}
+	return cm, nil
 }
 
 // send sends p: a stream socket queues all of it, waiting for room unless
 // nonblocking (then it returns what fit); a datagram socket sends one
 // datagram.
 func (s *Socket) send(ctx socket.Context, p payload, to []byte, flags int, nonblocking bool) (int, error) {
-	opts := tcpip.WriteOptions{More: flags&linux.MSG_MORE != 0, EndOfRecord: flags&linux.MSG_EOR != 0}
+	return s.sendCM(ctx, p, to, flags, nonblocking, tcpip.SendableControlMessages{})
+}
+
+// sendCM is send with control messages for the datagram.
+func (s *Socket) sendCM(ctx socket.Context, p payload, to []byte, flags int, nonblocking bool, cm tcpip.SendableControlMessages) (int, error) {
+	opts := tcpip.WriteOptions{More: flags&linux.MSG_MORE != 0, EndOfRecord: flags&linux.MSG_EOR != 0, ControlMessages: cm}
 	if to != nil && !s.isStream() {
 		// tcp_sendmsg ignores the address; a datagram goes to it.
 		a, err := parseAddr(s.family, to, useSendTo, true)
