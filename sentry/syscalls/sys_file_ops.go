@@ -205,7 +205,18 @@ func Sendfile(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintpt
 			return 0, errno.EINVAL
 		}
 	}
-	n, err := copyBetween(t, in, off, out, -1, min(count, linux.MAX_RW_COUNT))
+	var (
+		n   uint
+		err error
+	)
+	if pipe.IsPipe(in) || pipe.IsPipe(out) {
+		// Through a pipe, sendfile is a splice (do_splice_direct): a
+		// pipe source is waited on whatever its O_NONBLOCK, and gives up
+		// only what the destination took.
+		n, err = spliceCopy(t, in, off, out, -1, min(count, linux.MAX_RW_COUNT), false)
+	} else {
+		n, err = copyBetween(t, in, off, out, -1, min(count, linux.MAX_RW_COUNT))
+	}
 	if offAddr != 0 && n > 0 {
 		binary.LittleEndian.PutUint64(b[:], uint64(off+int64(n)))
 		if _, cerr := t.CopyOutBytes(offAddr, b[:]); cerr != nil {
