@@ -5,7 +5,7 @@ GO       ?= go
 PLATFORM ?= ptrace
 # The whole suite, including the native-vs-sandbox probe runs, takes a few
 # minutes; the timeout only catches a hung sandbox.
-TEST_TIMEOUT ?= 15m
+TEST_TIMEOUT ?= 30m
 
 BIN := bin/runsc-lite
 
