@@ -202,51 +202,10 @@ func (s *Socket) rcvTimeout() time.Duration { return time.Duration(s.rcvTimeo.Lo
 func (s *Socket) sndTimeout() time.Duration { return time.Duration(s.sndTimeo.Load()) }
 
 // block runs try until it reports done or fails, waiting for events in
-// mask on s in between: try makes one non-blocking host call and reports
-// done false for EAGAIN. A nonblocking call or an expired timeout fails
-// with EAGAIN; a signal interrupts with ERESTARTSYS, or EINTR when a
-// timeout is set, as include/net/sock.h:sock_intr_errno.
+// mask on s in between (socket.Wait): try makes one non-blocking host
+// call and reports done false for EAGAIN.
 func (s *Socket) block(ctx socket.Context, nonblocking bool, timeout time.Duration, mask vfs.EventMask, try func() (bool, error)) error {
-	var (
-		waiter   *vfs.Waiter
-		deadline time.Time
-	)
-	defer func() {
-		if waiter != nil {
-			s.EventUnregister(waiter)
-		}
-	}()
-	for {
-		done, err := try()
-		if done || err != nil {
-			return err
-		}
-		if nonblocking || ctx == nil {
-			return errno.EAGAIN
-		}
-		if waiter == nil {
-			// Register, then try again, so that no edge is missed: the
-			// notifier is edge-triggered.
-			waiter = vfs.NewWaiter(mask)
-			s.EventRegister(waiter)
-			if timeout > 0 {
-				deadline = time.Now().Add(timeout)
-			}
-			continue
-		}
-		switch err := ctx.BlockUntil(waiter.C, deadline, timeout > 0); err {
-		case nil:
-		case errno.ETIMEDOUT:
-			return errno.EAGAIN
-		case errno.ERESTARTSYS:
-			if timeout > 0 {
-				return errno.EINTR
-			}
-			return err
-		default:
-			return err
-		}
-	}
+	return socket.Wait(ctx, s, nonblocking, timeout, mask, try)
 }
 
 // Release implements vfs.FileDescriptionImpl: the host socket is closed.

@@ -2,7 +2,6 @@ package hostinet
 
 import (
 	"encoding/binary"
-	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -119,16 +118,6 @@ var hostOpts = map[optKey]optSpec{
 	{SOL_IPV6, IPV6_RECVTCLASS}:              intOpt,
 }
 
-func int32Bytes(v int32) []byte {
-	return binary.LittleEndian.AppendUint32(nil, uint32(v))
-}
-
-// timevalBytes encodes d as a struct timeval.
-func timevalBytes(d time.Duration) []byte {
-	b := binary.LittleEndian.AppendUint64(nil, uint64(d/time.Second))
-	return binary.LittleEndian.AppendUint64(b, uint64(d%time.Second/time.Microsecond))
-}
-
 // isTimeo reports whether a SOL_SOCKET option is a receive (rcv) or send
 // timeout, which the sentry keeps.
 func isTimeo(name int) (timeo, rcv bool) {
@@ -150,14 +139,14 @@ func (s *Socket) GetSockOpt(ctx socket.Context, level, name int, outLen int) ([]
 	if level == linux.SOL_SOCKET {
 		if timeo, rcv := isTimeo(name); timeo {
 			if rcv {
-				return timevalBytes(s.rcvTimeout()), nil
+				return socket.TimevalBytes(s.rcvTimeout()), nil
 			}
-			return timevalBytes(s.sndTimeout()), nil
+			return socket.TimevalBytes(s.sndTimeout()), nil
 		}
 		if name == linux.SO_PEERCRED {
 			// IP sockets have no peer credentials: pid 0 and ids -1
 			// (net/core/sock.c:cred_to_ucred).
-			b := int32Bytes(0)
+			b := socket.Int32Bytes(0)
 			b = binary.LittleEndian.AppendUint32(b, ^uint32(0))
 			return binary.LittleEndian.AppendUint32(b, ^uint32(0)), nil
 		}
@@ -181,7 +170,7 @@ func (s *Socket) GetSockOpt(ctx socket.Context, level, name int, outLen int) ([]
 func (s *Socket) SetSockOpt(ctx socket.Context, level, name int, val []byte) error {
 	if level == linux.SOL_SOCKET {
 		if timeo, rcv := isTimeo(name); timeo {
-			d, err := parseTimeval(val)
+			d, err := socket.ParseTimeval(val)
 			if err != nil {
 				return err
 			}
@@ -244,26 +233,4 @@ func (s *Socket) checkSetPrivilege(ctx socket.Context, level, name int, val []by
 		}
 	}
 	return nil
-}
-
-// parseTimeval decodes SO_RCVTIMEO's struct timeval, as
-// net/core/sock.c:sock_set_timeout: EINVAL if short, EDOM for bad
-// microseconds; zero means no timeout, and a negative time the shortest.
-func parseTimeval(val []byte) (time.Duration, error) {
-	if len(val) < linux.SizeofTimeval {
-		return 0, errno.EINVAL
-	}
-	sec := int64(binary.LittleEndian.Uint64(val))
-	usec := int64(binary.LittleEndian.Uint64(val[8:]))
-	if usec < 0 || usec >= 1000000 {
-		return 0, errno.EDOM
-	}
-	if sec < 0 {
-		return time.Nanosecond, nil
-	}
-	const maxSec = int64(1) << 32
-	if sec > maxSec {
-		return 0, nil // Effectively forever: no timeout.
-	}
-	return time.Duration(sec)*time.Second + time.Duration(usec)*time.Microsecond, nil
 }

@@ -195,49 +195,11 @@ func (s *Socket) RecvMsg(ctx socket.Context, n int, flags int, nonblocking bool,
 }
 
 // wait runs try (with s.mu held) until it reports done or fails, waiting
-// for input in between. A non-blocking call or an expired timeout fails
-// with EAGAIN; a signal interrupts with ERESTARTSYS, or EINTR when a
-// timeout is set (include/net/sock.h:sock_intr_errno).
+// for input in between (socket.Wait).
 func (s *Socket) wait(ctx socket.Context, nonblocking bool, timeout time.Duration, try func() (bool, error)) error {
-	var (
-		waiter   *vfs.Waiter
-		deadline time.Time
-	)
-	defer func() {
-		if waiter != nil {
-			s.EventUnregister(waiter)
-		}
-	}()
-	for {
+	return socket.Wait(ctx, s, nonblocking, timeout, vfs.EventIn, func() (bool, error) {
 		s.mu.Lock()
-		done, err := try()
-		s.mu.Unlock()
-		if done || err != nil {
-			return err
-		}
-		if nonblocking || ctx == nil {
-			return errno.EAGAIN
-		}
-		if waiter == nil {
-			// Register, then try again, so that no event is missed.
-			waiter = vfs.NewWaiter(vfs.EventIn)
-			s.EventRegister(waiter)
-			if timeout > 0 {
-				deadline = time.Now().Add(timeout)
-			}
-			continue
-		}
-		switch err := ctx.BlockUntil(waiter.C, deadline, timeout > 0); err {
-		case nil:
-		case errno.ETIMEDOUT:
-			return errno.EAGAIN
-		case errno.ERESTARTSYS:
-			if timeout > 0 {
-				return errno.EINTR
-			}
-			return err
-		default:
-			return err
-		}
-	}
+		defer s.mu.Unlock()
+		return try()
+	})
 }

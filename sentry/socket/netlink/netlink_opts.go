@@ -2,29 +2,11 @@ package netlink
 
 import (
 	"encoding/binary"
-	"time"
 
 	"github.com/runsc-lite/runsc-lite/abi/linux"
 	"github.com/runsc-lite/runsc-lite/abi/linux/errno"
 	"github.com/runsc-lite/runsc-lite/sentry/socket"
 )
-
-func int32Bytes(v int32) []byte {
-	return binary.LittleEndian.AppendUint32(nil, uint32(v))
-}
-
-func boolBytes(b bool) []byte {
-	if b {
-		return int32Bytes(1)
-	}
-	return int32Bytes(0)
-}
-
-// timevalBytes encodes d as a struct timeval.
-func timevalBytes(d time.Duration) []byte {
-	b := binary.LittleEndian.AppendUint64(nil, uint64(d/time.Second))
-	return binary.LittleEndian.AppendUint64(b, uint64(d%time.Second/time.Microsecond))
-}
 
 // GetSockOpt implements socket.Socket: SOL_SOCKET options as
 // net/core/sock.c:sk_getsockopt, SOL_NETLINK ones as netlink_getsockopt.
@@ -46,40 +28,40 @@ func (s *Socket) getSocketOpt(name int) ([]byte, error) {
 	o := &s.opts
 	switch name {
 	case linux.SO_TYPE:
-		return int32Bytes(int32(s.typ)), nil
+		return socket.Int32Bytes(int32(s.typ)), nil
 	case linux.SO_DOMAIN:
-		return int32Bytes(linux.AF_NETLINK), nil
+		return socket.Int32Bytes(linux.AF_NETLINK), nil
 	case linux.SO_PROTOCOL:
-		return int32Bytes(linux.NETLINK_ROUTE), nil
+		return socket.Int32Bytes(linux.NETLINK_ROUTE), nil
 	case linux.SO_ERROR:
 		e := s.soErr
 		s.soErr = 0
-		return int32Bytes(int32(e)), nil
+		return socket.Int32Bytes(int32(e)), nil
 	case linux.SO_ACCEPTCONN:
-		return boolBytes(false), nil
+		return socket.BoolBytes(false), nil
 	case linux.SO_PASSCRED:
-		return boolBytes(o.passCred), nil
+		return socket.BoolBytes(o.passCred), nil
 	case linux.SO_REUSEADDR:
-		return boolBytes(o.reuseAddr), nil
+		return socket.BoolBytes(o.reuseAddr), nil
 	case linux.SO_KEEPALIVE:
-		return boolBytes(o.keepAlive), nil
+		return socket.BoolBytes(o.keepAlive), nil
 	case linux.SO_BROADCAST:
-		return boolBytes(o.broadcast), nil
+		return socket.BoolBytes(o.broadcast), nil
 	case linux.SO_PRIORITY:
-		return int32Bytes(o.priority), nil
+		return socket.Int32Bytes(o.priority), nil
 	case linux.SO_RCVLOWAT, linux.SO_SNDLOWAT:
-		return int32Bytes(1), nil
+		return socket.Int32Bytes(1), nil
 	case linux.SO_SNDBUF:
-		return int32Bytes(int32(o.sndBuf)), nil
+		return socket.Int32Bytes(int32(o.sndBuf)), nil
 	case linux.SO_RCVBUF:
-		return int32Bytes(int32(o.rcvBuf)), nil
+		return socket.Int32Bytes(int32(o.rcvBuf)), nil
 	case linux.SO_RCVTIMEO:
-		return timevalBytes(o.rcvTimeo), nil
+		return socket.TimevalBytes(o.rcvTimeo), nil
 	case linux.SO_SNDTIMEO:
-		return timevalBytes(o.sndTimeo), nil
+		return socket.TimevalBytes(o.sndTimeo), nil
 	case linux.SO_PEERCRED:
 		// No peer process: pid 0 and ids -1 (cred_to_ucred).
-		b := int32Bytes(0)
+		b := socket.Int32Bytes(0)
 		b = binary.LittleEndian.AppendUint32(b, ^uint32(0))
 		return binary.LittleEndian.AppendUint32(b, ^uint32(0)), nil
 	}
@@ -139,7 +121,7 @@ func (s *Socket) getNetlinkOpt(name int, outLen int) ([]byte, error) {
 	if outLen < 4 {
 		return nil, errno.EINVAL
 	}
-	return boolBytes(*f), nil
+	return socket.BoolBytes(*f), nil
 }
 
 // SetSockOpt implements socket.Socket: SOL_SOCKET options as
@@ -156,7 +138,7 @@ func (s *Socket) SetSockOpt(ctx socket.Context, level, name int, val []byte) err
 
 func (s *Socket) setSocketOpt(ctx socket.Context, name int, val []byte) error {
 	if name == linux.SO_RCVTIMEO || name == linux.SO_SNDTIMEO {
-		d, err := parseTimeval(val)
+		d, err := socket.ParseTimeval(val)
 		if err != nil {
 			return err
 		}
@@ -250,26 +232,4 @@ func (s *Socket) setNetlinkOpt(ctx socket.Context, name int, val []byte) error {
 	}
 	*f = v != 0
 	return nil
-}
-
-// parseTimeval decodes SO_RCVTIMEO's struct timeval, as
-// net/core/sock.c:sock_set_timeout: EINVAL if short, EDOM for bad
-// microseconds; zero means no timeout, and a negative time the shortest.
-func parseTimeval(val []byte) (time.Duration, error) {
-	if len(val) < linux.SizeofTimeval {
-		return 0, errno.EINVAL
-	}
-	sec := int64(binary.LittleEndian.Uint64(val))
-	usec := int64(binary.LittleEndian.Uint64(val[8:]))
-	if usec < 0 || usec >= 1000000 {
-		return 0, errno.EDOM
-	}
-	if sec < 0 {
-		return time.Nanosecond, nil
-	}
-	const maxSec = int64(1) << 32
-	if sec > maxSec {
-		return 0, nil // Effectively forever: no timeout.
-	}
-	return time.Duration(sec)*time.Second + time.Duration(usec)*time.Microsecond, nil
 }

@@ -684,7 +684,7 @@ func TestNilStack(t *testing.T) {
 func TestOverrunAndOptions(t *testing.T) {
 	ctx := newCtx(newFakeStack())
 	s := newSock(t, ctx)
-	if err := s.SetSockOpt(ctx, linux.SOL_SOCKET, linux.SO_RCVBUF, int32Bytes(1)); err != nil {
+	if err := s.SetSockOpt(ctx, linux.SOL_SOCKET, linux.SO_RCVBUF, socket.Int32Bytes(1)); err != nil {
 		t.Fatal(err)
 	}
 	if v, _ := s.GetSockOpt(ctx, linux.SOL_SOCKET, linux.SO_RCVBUF, 4); binary.LittleEndian.Uint32(v) != minRcvBuf {
@@ -706,7 +706,7 @@ func TestOverrunAndOptions(t *testing.T) {
 		t.Errorf("recv after ENOBUFS: %v", err)
 	}
 	// SOL_NETLINK options.
-	if err := s.SetSockOpt(ctx, linux.SOL_NETLINK, linux.NETLINK_EXT_ACK, int32Bytes(1)); err != nil {
+	if err := s.SetSockOpt(ctx, linux.SOL_NETLINK, linux.NETLINK_EXT_ACK, socket.Int32Bytes(1)); err != nil {
 		t.Error(err)
 	}
 	if v, err := s.GetSockOpt(ctx, linux.SOL_NETLINK, linux.NETLINK_EXT_ACK, 4); err != nil || binary.LittleEndian.Uint32(v) != 1 {
@@ -719,25 +719,25 @@ func TestOverrunAndOptions(t *testing.T) {
 		group uint32
 		err   error
 	}{{0, errno.EINVAL}, {linux.RTNLGRP_MAX + 1, errno.EINVAL}, {1, nil}, {linux.RTNLGRP_MAX, nil}} {
-		if err := s.SetSockOpt(ctx, linux.SOL_NETLINK, linux.NETLINK_ADD_MEMBERSHIP, int32Bytes(int32(tc.group))); err != tc.err {
+		if err := s.SetSockOpt(ctx, linux.SOL_NETLINK, linux.NETLINK_ADD_MEMBERSHIP, socket.Int32Bytes(int32(tc.group))); err != tc.err {
 			t.Errorf("join %d: %v, want %v", tc.group, err, tc.err)
 		}
 	}
 	if v, _ := s.GetSockOpt(ctx, linux.SOL_NETLINK, linux.NETLINK_LIST_MEMBERSHIPS, 8); !bytes.Equal(v, []byte{1, 0, 0, 0, 8, 0, 0, 0}) {
 		t.Errorf("memberships %x", v)
 	}
-	if err := s.SetSockOpt(ctx, linux.SOL_NETLINK, linux.NETLINK_LISTEN_ALL_NSID, int32Bytes(1)); err != errno.EPERM {
+	if err := s.SetSockOpt(ctx, linux.SOL_NETLINK, linux.NETLINK_LISTEN_ALL_NSID, socket.Int32Bytes(1)); err != errno.EPERM {
 		t.Errorf("NETLINK_LISTEN_ALL_NSID: %v", err)
 	}
-	if err := s.SetSockOpt(ctx, linux.SOL_NETLINK, linux.NETLINK_RX_RING, int32Bytes(1)); err != errno.ENOPROTOOPT {
+	if err := s.SetSockOpt(ctx, linux.SOL_NETLINK, linux.NETLINK_RX_RING, socket.Int32Bytes(1)); err != errno.ENOPROTOOPT {
 		t.Errorf("NETLINK_RX_RING: %v", err)
 	}
 	if _, err := s.GetSockOpt(ctx, 0 /* SOL_IP */, 1, 4); err != errno.ENOPROTOOPT {
 		t.Errorf("SOL_IP: %v", err)
 	}
 	// NETLINK_CAP_ACK: errors echo only the header.
-	s.SetSockOpt(ctx, linux.SOL_NETLINK, linux.NETLINK_CAP_ACK, int32Bytes(1))
-	s.SetSockOpt(ctx, linux.SOL_SOCKET, linux.SO_RCVBUF, int32Bytes(defaultBuf))
+	s.SetSockOpt(ctx, linux.SOL_NETLINK, linux.NETLINK_CAP_ACK, socket.Int32Bytes(1))
+	s.SetSockOpt(ctx, linux.SOL_SOCKET, linux.SO_RCVBUF, socket.Int32Bytes(defaultBuf))
 	s.SendMsg(ctx, request(linux.RTM_NEWLINK, linux.NLM_F_REQUEST, 3, ifi), nil, socket.ControlMessages{}, 0, true)
 	msgs := recvAll(t, ctx, s, 4096)
 	if e, echo := nlError(t, &msgs[len(msgs)-1]); e != errno.EPERM || len(echo) != linux.SizeofNlMsghdr || msgs[len(msgs)-1].Header.Flags != linux.NLM_F_CAPPED {
@@ -748,7 +748,7 @@ func TestOverrunAndOptions(t *testing.T) {
 func TestBlockingReceive(t *testing.T) {
 	ctx := newCtx(newFakeStack())
 	s := newSock(t, ctx)
-	s.SetSockOpt(ctx, linux.SOL_SOCKET, linux.SO_RCVTIMEO, timevalBytes(20*time.Millisecond))
+	s.SetSockOpt(ctx, linux.SOL_SOCKET, linux.SO_RCVTIMEO, socket.TimevalBytes(20*time.Millisecond))
 	start := time.Now()
 	if _, _, err := s.RecvMsg(ctx, 4096, 0, false, false); err != errno.EAGAIN || time.Since(start) < 20*time.Millisecond {
 		t.Errorf("recv with SO_RCVTIMEO: %v after %v", err, time.Since(start))
@@ -757,7 +757,7 @@ func TestBlockingReceive(t *testing.T) {
 	if _, err := s.Read(ctx, buf, 0); err != vfs.ErrTimedOut {
 		t.Errorf("read with SO_RCVTIMEO: %v", err)
 	}
-	s.SetSockOpt(ctx, linux.SOL_SOCKET, linux.SO_RCVTIMEO, timevalBytes(0))
+	s.SetSockOpt(ctx, linux.SOL_SOCKET, linux.SO_RCVTIMEO, socket.TimevalBytes(0))
 	// A reader blocked in recv wakes for a reply to another thread's
 	// request; write(2) sends.
 	got := make(chan error)

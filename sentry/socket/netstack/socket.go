@@ -254,50 +254,14 @@ func (s *Socket) timeouts() (rcv, snd time.Duration) {
 }
 
 // block runs try until it returns anything but EAGAIN, waiting for events
-// in mask in between. A nonblocking call fails with EAGAIN at once; a
-// timeout (SO_RCVTIMEO, SO_SNDTIMEO) ends the wait with EAGAIN; a signal
-// interrupts with ERESTARTSYS, or EINTR when a timeout is set
-// (include/net/sock.h:sock_intr_errno).
+// in mask in between (socket.Wait).
 func (s *Socket) block(ctx socket.Context, nonblocking bool, timeout time.Duration, mask vfs.EventMask, try func() error) error {
-	var (
-		w        *vfs.Waiter
-		deadline time.Time
-	)
-	defer func() {
-		if w != nil {
-			s.EventUnregister(w)
+	return socket.Wait(ctx, s, nonblocking, timeout, mask, func() (bool, error) {
+		if err := try(); err != errno.EAGAIN {
+			return true, err
 		}
-	}()
-	for {
-		err := try()
-		if err != errno.EAGAIN {
-			return err
-		}
-		if nonblocking || ctx == nil {
-			return errno.EAGAIN
-		}
-		if w == nil {
-			// Register, then try again, so that no event is missed.
-			w = vfs.NewWaiter(mask)
-			s.EventRegister(w)
-			if timeout > 0 {
-				deadline = time.Now().Add(timeout)
-			}
-			continue
-		}
-		switch err := ctx.BlockUntil(w.C, deadline, timeout > 0); err {
-		case nil:
-		case errno.ETIMEDOUT:
-			return errno.EAGAIN
-		case errno.ERESTARTSYS:
-			if timeout > 0 {
-				return errno.EINTR
-			}
-			return err
-		default:
-			return err
-		}
-	}
+		return false, nil
+	})
 }
 
 // Read implements vfs.FileDescriptionImpl: read(2) is recv(2) with no

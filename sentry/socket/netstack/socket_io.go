@@ -345,7 +345,7 @@ func (s *Socket) controlMessages(cm *tcpip.ReceivableControlMessages) []socket.C
 		out = append(out, socket.Cmsg{Level: solIP, Type: ipPktInfo, Data: b})
 	}
 	if cm.HasTTL {
-		out = append(out, socket.Cmsg{Level: solIP, Type: ipTTL, Data: int32Bytes(int32(cm.TTL))})
+		out = append(out, socket.Cmsg{Level: solIP, Type: ipTTL, Data: socket.Int32Bytes(int32(cm.TTL))})
 	}
 	if cm.HasTOS {
 		// IP_TOS comes as one byte (ip_cmsg_recv_tos).
@@ -358,10 +358,10 @@ func (s *Socket) controlMessages(cm *tcpip.ReceivableControlMessages) []socket.C
 		out = append(out, socket.Cmsg{Level: solIPv6, Type: ipv6PktInfo, Data: b})
 	}
 	if cm.HasHopLimit {
-		out = append(out, socket.Cmsg{Level: solIPv6, Type: ipv6HopLimit, Data: int32Bytes(int32(cm.HopLimit))})
+		out = append(out, socket.Cmsg{Level: solIPv6, Type: ipv6HopLimit, Data: socket.Int32Bytes(int32(cm.HopLimit))})
 	}
 	if cm.HasTClass {
-		out = append(out, socket.Cmsg{Level: solIPv6, Type: ipv6TClass, Data: int32Bytes(int32(cm.TClass))})
+		out = append(out, socket.Cmsg{Level: solIPv6, Type: ipv6TClass, Data: socket.Int32Bytes(int32(cm.TClass))})
 	}
 	return out
 }

@@ -88,21 +88,6 @@ const (
 // capNetAdmin is CAP_NET_ADMIN from <linux/capability.h>.
 const capNetAdmin = 12
 
-func int32Bytes(v int32) []byte { return binary.LittleEndian.AppendUint32(nil, uint32(v)) }
-
-func boolBytes(b bool) []byte {
-	if b {
-		return int32Bytes(1)
-	}
-	return int32Bytes(0)
-}
-
-// timevalBytes encodes d as a struct timeval.
-func timevalBytes(d time.Duration) []byte {
-	b := binary.LittleEndian.AppendUint64(nil, uint64(d/time.Second))
-	return binary.LittleEndian.AppendUint64(b, uint64(d%time.Second/time.Microsecond))
-}
-
 // GetSockOpt implements socket.Socket. The whole value is returned; the
 // syscall layer cuts it to the caller's length.
 func (s *Socket) GetSockOpt(ctx socket.Context, level, name int, outLen int) ([]byte, error) {
@@ -137,73 +122,73 @@ func (s *Socket) getSocketOpt(name int) ([]byte, error) {
 	so := s.ep.SocketOptions()
 	switch name {
 	case linux.SO_TYPE:
-		return int32Bytes(int32(s.typ)), nil
+		return socket.Int32Bytes(int32(s.typ)), nil
 	case linux.SO_DOMAIN:
-		return int32Bytes(int32(s.family)), nil
+		return socket.Int32Bytes(int32(s.family)), nil
 	case linux.SO_PROTOCOL:
-		return int32Bytes(int32(s.protocol)), nil
+		return socket.Int32Bytes(int32(s.protocol)), nil
 	case linux.SO_ERROR:
-		return int32Bytes(int32(s.takeError())), nil
+		return socket.Int32Bytes(int32(s.takeError())), nil
 	case linux.SO_ACCEPTCONN:
-		return boolBytes(s.isStream() && tcp.EndpointState(s.ep.State()) == tcp.StateListen), nil
+		return socket.BoolBytes(s.isStream() && tcp.EndpointState(s.ep.State()) == tcp.StateListen), nil
 	case linux.SO_REUSEADDR:
-		return boolBytes(so.GetReuseAddress()), nil
+		return socket.BoolBytes(so.GetReuseAddress()), nil
 	case linux.SO_REUSEPORT:
-		return boolBytes(so.GetReusePort()), nil
+		return socket.BoolBytes(so.GetReusePort()), nil
 	case linux.SO_KEEPALIVE:
-		return boolBytes(so.GetKeepAlive()), nil
+		return socket.BoolBytes(so.GetKeepAlive()), nil
 	case linux.SO_BROADCAST:
-		return boolBytes(so.GetBroadcast()), nil
+		return socket.BoolBytes(so.GetBroadcast()), nil
 	case linux.SO_PASSCRED:
-		return boolBytes(so.GetPassCred()), nil
+		return socket.BoolBytes(so.GetPassCred()), nil
 	case linux.SO_NO_CHECK:
-		return boolBytes(so.GetNoChecksum()), nil
+		return socket.BoolBytes(so.GetNoChecksum()), nil
 	case linux.SO_SNDBUF:
-		return int32Bytes(int32(so.GetSendBufferSize())), nil
+		return socket.Int32Bytes(int32(so.GetSendBufferSize())), nil
 	case linux.SO_RCVBUF:
-		return int32Bytes(int32(so.GetReceiveBufferSize())), nil
+		return socket.Int32Bytes(int32(so.GetReceiveBufferSize())), nil
 
 	case linux.SO_SNDLOWAT:
-		return int32Bytes(1), nil
+		return socket.Int32Bytes(1), nil
 	case linux.SO_LINGER:
 		l := so.GetLinger()
-		return append(boolBytes(l.Enabled), int32Bytes(int32(l.Timeout/time.Second))...), nil
+		return append(socket.BoolBytes(l.Enabled), socket.Int32Bytes(int32(l.Timeout/time.Second))...), nil
 	case linux.SO_RCVTIMEO, linux.SO_SNDTIMEO:
 		rcv, snd := s.timeouts()
 		if name == linux.SO_RCVTIMEO {
-			return timevalBytes(rcv), nil
+			return socket.TimevalBytes(rcv), nil
 		}
-		return timevalBytes(snd), nil
+		return socket.TimevalBytes(snd), nil
 	case linux.SO_PEERCRED:
 		// An IP peer has no credentials: pid 0 and ids -1
 		// (net/core/sock.c:cred_to_ucred with no peer).
-		b := int32Bytes(0)
+		b := socket.Int32Bytes(0)
 		b = binary.LittleEndian.AppendUint32(b, ^uint32(0))
 		return binary.LittleEndian.AppendUint32(b, ^uint32(0)), nil
 	case soMark:
-		return int32Bytes(int32(so.GetMark())), nil
+		return socket.Int32Bytes(int32(so.GetMark())), nil
 	case soBindToDev:
 		return nil, errno.ENOPROTOOPT
 	case soCookie:
 		return binary.LittleEndian.AppendUint64(nil, s.ino), nil
 	case soIncomingCPU, soBusyPoll:
-		return int32Bytes(0), nil
+		return socket.Int32Bytes(0), nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch name {
 	case linux.SO_PRIORITY:
-		return int32Bytes(s.priority), nil
+		return socket.Int32Bytes(s.priority), nil
 	case linux.SO_RCVLOWAT:
-		return int32Bytes(s.rcvLowat), nil
+		return socket.Int32Bytes(s.rcvLowat), nil
 	case linux.SO_DONTROUTE:
-		return boolBytes(s.dontRoute), nil
+		return socket.BoolBytes(s.dontRoute), nil
 	case linux.SO_OOBINLINE:
-		return boolBytes(s.oobInline), nil
+		return socket.BoolBytes(s.oobInline), nil
 	case soTimestamp:
-		return boolBytes(s.timestamp), nil
+		return socket.BoolBytes(s.timestamp), nil
 	case soTimestampNS:
-		return boolBytes(s.timestampNS), nil
+		return socket.BoolBytes(s.timestampNS), nil
 	}
 	return nil, errno.ENOPROTOOPT
 }
@@ -235,41 +220,41 @@ func (s *Socket) getTCPOpt(name int) ([]byte, error) {
 	so := s.ep.SocketOptions()
 	switch name {
 	case tcpNoDelay:
-		return boolBytes(!so.GetDelayOption()), nil
+		return socket.BoolBytes(!so.GetDelayOption()), nil
 	case tcpCork:
-		return boolBytes(so.GetCorkOption()), nil
+		return socket.BoolBytes(so.GetCorkOption()), nil
 	case tcpQuickAck:
-		return boolBytes(so.GetQuickAck()), nil
+		return socket.BoolBytes(so.GetQuickAck()), nil
 	case tcpKeepIdle:
 		var v tcpip.KeepaliveIdleOption
 		if err := s.ep.GetSockOpt(&v); err != nil {
 			return nil, errnoOf(err)
 		}
-		return int32Bytes(int32(time.Duration(v) / time.Second)), nil
+		return socket.Int32Bytes(int32(time.Duration(v) / time.Second)), nil
 	case tcpKeepIntvl:
 		var v tcpip.KeepaliveIntervalOption
 		if err := s.ep.GetSockOpt(&v); err != nil {
 			return nil, errnoOf(err)
 		}
-		return int32Bytes(int32(time.Duration(v) / time.Second)), nil
+		return socket.Int32Bytes(int32(time.Duration(v) / time.Second)), nil
 	case tcpUserTimeout:
 		var v tcpip.TCPUserTimeoutOption
 		if err := s.ep.GetSockOpt(&v); err != nil {
 			return nil, errnoOf(err)
 		}
-		return int32Bytes(int32(time.Duration(v) / time.Millisecond)), nil
+		return socket.Int32Bytes(int32(time.Duration(v) / time.Millisecond)), nil
 	case tcpLinger2:
 		var v tcpip.TCPLingerTimeoutOption
 		if err := s.ep.GetSockOpt(&v); err != nil {
 			return nil, errnoOf(err)
 		}
-		return int32Bytes(int32(time.Duration(v) / time.Second)), nil
+		return socket.Int32Bytes(int32(time.Duration(v) / time.Second)), nil
 	case tcpDeferAccept:
 		var v tcpip.TCPDeferAcceptOption
 		if err := s.ep.GetSockOpt(&v); err != nil {
 			return nil, errnoOf(err)
 		}
-		return int32Bytes(int32(time.Duration(v) / time.Second)), nil
+		return socket.Int32Bytes(int32(time.Duration(v) / time.Second)), nil
 	case tcpCongestion:
 		var v tcpip.CongestionControlOption
 		if err := s.ep.GetSockOpt(&v); err != nil {
@@ -286,7 +271,7 @@ func (s *Socket) getTCPOpt(name int) ([]byte, error) {
 		if err != nil {
 			return nil, errnoOf(err)
 		}
-		return int32Bytes(int32(v)), nil
+		return socket.Int32Bytes(int32(v)), nil
 	case tcpInfo:
 		var v tcpip.TCPInfoOption
 		if err := s.ep.GetSockOpt(&v); err != nil {
@@ -312,7 +297,7 @@ func (s *Socket) getTCPOpt(name int) ([]byte, error) {
 		}
 		return b, nil
 	case tcpFastOpen, tcpNotSentLowat:
-		return int32Bytes(0), nil
+		return socket.Int32Bytes(0), nil
 	}
 	return nil, errno.ENOPROTOOPT
 }
@@ -325,7 +310,7 @@ func (s *Socket) getIPOpt(name int) ([]byte, error) {
 		if err != nil {
 			return nil, errnoOf(err)
 		}
-		return int32Bytes(int32(v)), nil
+		return socket.Int32Bytes(int32(v)), nil
 	case ipTTL:
 		v, err := s.ep.GetSockOptInt(tcpip.IPv4TTLOption)
 		if err != nil {
@@ -334,15 +319,15 @@ func (s *Socket) getIPOpt(name int) ([]byte, error) {
 		if v == 0 {
 			v = 64 // The route's default (net.ipv4.ip_default_ttl).
 		}
-		return int32Bytes(int32(v)), nil
+		return socket.Int32Bytes(int32(v)), nil
 	case ipMulticastTTL:
 		v, err := s.ep.GetSockOptInt(tcpip.MulticastTTLOption)
 		if err != nil {
 			return nil, errnoOf(err)
 		}
-		return int32Bytes(int32(v)), nil
+		return socket.Int32Bytes(int32(v)), nil
 	case ipMulticastLoop:
-		return boolBytes(so.GetMulticastLoop()), nil
+		return socket.BoolBytes(so.GetMulticastLoop()), nil
 	case ipMulticastIF:
 		var v tcpip.MulticastInterfaceOption
 		if err := s.ep.GetSockOpt(&v); err != nil {
@@ -354,30 +339,30 @@ func (s *Socket) getIPOpt(name int) ([]byte, error) {
 		}
 		return b, nil
 	case ipMulticastAll:
-		return int32Bytes(1), nil
+		return socket.Int32Bytes(1), nil
 	case ipRecvTOS:
-		return boolBytes(so.GetReceiveTOS()), nil
+		return socket.BoolBytes(so.GetReceiveTOS()), nil
 	case ipRecvTTL:
-		return boolBytes(so.GetReceiveTTL()), nil
+		return socket.BoolBytes(so.GetReceiveTTL()), nil
 	case ipPktInfo:
-		return boolBytes(so.GetReceivePacketInfo()), nil
+		return socket.BoolBytes(so.GetReceivePacketInfo()), nil
 	case ipRecvErr:
-		return boolBytes(so.GetIPv4RecvError()), nil
+		return socket.BoolBytes(so.GetIPv4RecvError()), nil
 	case ipHdrIncl:
-		return boolBytes(so.GetHeaderIncluded()), nil
+		return socket.BoolBytes(so.GetHeaderIncluded()), nil
 	case ipMTUDiscover:
 		v, err := s.ep.GetSockOptInt(tcpip.MTUDiscoverOption)
 		if err != nil {
 			return nil, errnoOf(err)
 		}
-		return int32Bytes(int32(v)), nil
+		return socket.Int32Bytes(int32(v)), nil
 	case ipMTU:
 		if _, err := s.ep.GetRemoteAddress(); err != nil {
 			return nil, errno.ENOTCONN
 		}
-		return int32Bytes(loopbackMTU), nil
+		return socket.Int32Bytes(loopbackMTU), nil
 	case ipFreebind, ipRecvOpts, ipRetOpts:
-		return int32Bytes(0), nil
+		return socket.Int32Bytes(0), nil
 	case ipOptions:
 		return nil, nil
 	}
@@ -388,13 +373,13 @@ func (s *Socket) getIPv6Opt(name int) ([]byte, error) {
 	so := s.ep.SocketOptions()
 	switch name {
 	case ipv6V6Only:
-		return boolBytes(so.GetV6Only()), nil
+		return socket.BoolBytes(so.GetV6Only()), nil
 	case ipv6TClass:
 		v, err := s.ep.GetSockOptInt(tcpip.IPv6TrafficClassOption)
 		if err != nil {
 			return nil, errnoOf(err)
 		}
-		return int32Bytes(int32(v)), nil
+		return socket.Int32Bytes(int32(v)), nil
 	case ipv6UnicastHops:
 		v, err := s.ep.GetSockOptInt(tcpip.IPv6HopLimitOption)
 		if err != nil {
@@ -403,35 +388,35 @@ func (s *Socket) getIPv6Opt(name int) ([]byte, error) {
 		if v < 0 {
 			v = 64
 		}
-		return int32Bytes(int32(v)), nil
+		return socket.Int32Bytes(int32(v)), nil
 	case ipv6MulticastHops:
 		v, err := s.ep.GetSockOptInt(tcpip.MulticastTTLOption)
 		if err != nil {
 			return nil, errnoOf(err)
 		}
-		return int32Bytes(int32(v)), nil
+		return socket.Int32Bytes(int32(v)), nil
 	case ipv6MulticastLoop:
-		return boolBytes(so.GetMulticastLoop()), nil
+		return socket.BoolBytes(so.GetMulticastLoop()), nil
 	case ipv6MulticastIF:
 		var v tcpip.MulticastInterfaceOption
 		if err := s.ep.GetSockOpt(&v); err != nil {
 			return nil, errnoOf(err)
 		}
-		return int32Bytes(int32(v.NIC)), nil
+		return socket.Int32Bytes(int32(v.NIC)), nil
 	case ipv6RecvPktInfo:
-		return boolBytes(so.GetIPv6ReceivePacketInfo()), nil
+		return socket.BoolBytes(so.GetIPv6ReceivePacketInfo()), nil
 	case ipv6RecvTClass:
-		return boolBytes(so.GetReceiveTClass()), nil
+		return socket.BoolBytes(so.GetReceiveTClass()), nil
 	case ipv6RecvHopLimit:
-		return boolBytes(so.GetReceiveHopLimit()), nil
+		return socket.BoolBytes(so.GetReceiveHopLimit()), nil
 	case ipv6RecvErr:
-		return boolBytes(so.GetIPv6RecvError()), nil
+		return socket.BoolBytes(so.GetIPv6RecvError()), nil
 	case ipv6MTUDiscover:
 		v, err := s.ep.GetSockOptInt(tcpip.MTUDiscoverOption)
 		if err != nil {
 			return nil, errnoOf(err)
 		}
-		return int32Bytes(int32(v)), nil
+		return socket.Int32Bytes(int32(v)), nil
 	}
 	return nil, errno.ENOPROTOOPT
 }
@@ -488,7 +473,7 @@ func (s *Socket) setSocketOpt(ctx socket.Context, name int, val []byte) error {
 	so := s.ep.SocketOptions()
 	switch name {
 	case linux.SO_RCVTIMEO, linux.SO_SNDTIMEO:
-		d, err := parseTimeval(val)
+		d, err := socket.ParseTimeval(val)
 		if err != nil {
 			return err
 		}
@@ -833,25 +818,4 @@ func (s *Socket) setIPv6Opt(name int, val []byte) error {
 		return errno.ENOPROTOOPT
 	}
 	return nil
-}
-
-// parseTimeval decodes SO_RCVTIMEO's struct timeval, as
-// net/core/sock.c:sock_set_timeout: EINVAL if short, EDOM for bad
-// microseconds; zero means no timeout, and a negative time the shortest.
-func parseTimeval(val []byte) (time.Duration, error) {
-	if len(val) < linux.SizeofTimeval {
-		return 0, errno.EINVAL
-	}
-	sec := int64(binary.LittleEndian.Uint64(val))
-	usec := int64(binary.LittleEndian.Uint64(val[8:]))
-	if usec < 0 || usec >= 1000000 {
-		return 0, errno.EDOM
-	}
-	if sec < 0 {
-		return time.Nanosecond, nil
-	}
-	if sec > int64(1)<<32 {
-		return 0, nil
-	}
-	return time.Duration(sec)*time.Second + time.Duration(usec)*time.Microsecond, nil
 }

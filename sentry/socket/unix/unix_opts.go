@@ -2,7 +2,6 @@ package unix
 
 import (
 	"encoding/binary"
-	"time"
 
 	"github.com/runsc-lite/runsc-lite/abi/linux"
 	"github.com/runsc-lite/runsc-lite/abi/linux/errno"
@@ -11,23 +10,6 @@ import (
 
 // capNetAdmin is CAP_NET_ADMIN from <linux/capability.h>.
 const capNetAdmin = 12
-
-func int32Bytes(v int32) []byte {
-	return binary.LittleEndian.AppendUint32(nil, uint32(v))
-}
-
-func boolBytes(b bool) []byte {
-	if b {
-		return int32Bytes(1)
-	}
-	return int32Bytes(0)
-}
-
-// timevalBytes encodes d as a struct timeval.
-func timevalBytes(d time.Duration) []byte {
-	b := binary.LittleEndian.AppendUint64(nil, uint64(d/time.Second))
-	return binary.LittleEndian.AppendUint64(b, uint64(d%time.Second/time.Microsecond))
-}
 
 // GetSockOpt implements socket.Socket, as net/core/sock.c:sk_getsockopt.
 // The whole value is returned; the syscall layer truncates it to the
@@ -41,53 +23,53 @@ func (s *Socket) GetSockOpt(ctx socket.Context, level, name int, outLen int) ([]
 	o := &s.opts
 	switch name {
 	case linux.SO_TYPE:
-		return int32Bytes(int32(s.typ)), nil
+		return socket.Int32Bytes(int32(s.typ)), nil
 	case linux.SO_DOMAIN:
-		return int32Bytes(linux.AF_UNIX), nil
+		return socket.Int32Bytes(linux.AF_UNIX), nil
 	case linux.SO_PROTOCOL:
-		return int32Bytes(0), nil
+		return socket.Int32Bytes(0), nil
 	case linux.SO_ERROR:
 		e := s.soErr
 		s.soErr = 0
-		return int32Bytes(int32(e)), nil
+		return socket.Int32Bytes(int32(e)), nil
 	case linux.SO_ACCEPTCONN:
-		return boolBytes(s.listening), nil
+		return socket.BoolBytes(s.listening), nil
 	case linux.SO_PASSCRED:
-		return boolBytes(o.passCred), nil
+		return socket.BoolBytes(o.passCred), nil
 	case linux.SO_REUSEADDR:
-		return boolBytes(o.reuseAddr), nil
+		return socket.BoolBytes(o.reuseAddr), nil
 	case linux.SO_KEEPALIVE:
-		return boolBytes(o.keepAlive), nil
+		return socket.BoolBytes(o.keepAlive), nil
 	case linux.SO_BROADCAST:
-		return boolBytes(o.broadcast), nil
+		return socket.BoolBytes(o.broadcast), nil
 	case linux.SO_DONTROUTE:
-		return boolBytes(o.dontRoute), nil
+		return socket.BoolBytes(o.dontRoute), nil
 	case linux.SO_OOBINLINE:
-		return boolBytes(o.oobInline), nil
+		return socket.BoolBytes(o.oobInline), nil
 	case linux.SO_PRIORITY:
-		return int32Bytes(o.priority), nil
+		return socket.Int32Bytes(o.priority), nil
 	case linux.SO_RCVLOWAT:
-		return int32Bytes(o.rcvLowat), nil
+		return socket.Int32Bytes(o.rcvLowat), nil
 	case linux.SO_SNDLOWAT:
-		return int32Bytes(1), nil
+		return socket.Int32Bytes(1), nil
 	case linux.SO_SNDBUF:
-		return int32Bytes(int32(o.sndBuf)), nil
+		return socket.Int32Bytes(int32(o.sndBuf)), nil
 	case linux.SO_RCVBUF:
-		return int32Bytes(int32(o.rcvBuf)), nil
+		return socket.Int32Bytes(int32(o.rcvBuf)), nil
 	case linux.SO_RCVTIMEO:
-		return timevalBytes(o.rcvTimeo), nil
+		return socket.TimevalBytes(o.rcvTimeo), nil
 	case linux.SO_SNDTIMEO:
-		return timevalBytes(o.sndTimeo), nil
+		return socket.TimevalBytes(o.sndTimeo), nil
 	case linux.SO_LINGER:
-		b := boolBytes(o.lingerOn)
-		return append(b, int32Bytes(o.linger)...), nil
+		b := socket.BoolBytes(o.lingerOn)
+		return append(b, socket.Int32Bytes(o.linger)...), nil
 	case linux.SO_PEERCRED:
 		// Unconnected: pid 0 and ids -1 (net/core/sock.c:cred_to_ucred).
 		c := linux.UCred{UID: ^uint32(0), GID: ^uint32(0)}
 		if s.hasPeerCred {
 			c = s.peerCred
 		}
-		b := int32Bytes(c.PID)
+		b := socket.Int32Bytes(c.PID)
 		b = binary.LittleEndian.AppendUint32(b, c.UID)
 		return binary.LittleEndian.AppendUint32(b, c.GID), nil
 	}
@@ -101,7 +83,7 @@ func (s *Socket) SetSockOpt(ctx socket.Context, level, name int, val []byte) err
 	}
 	switch name {
 	case linux.SO_RCVTIMEO, linux.SO_SNDTIMEO:
-		d, err := parseTimeval(val)
+		d, err := socket.ParseTimeval(val)
 		if err != nil {
 			return err
 		}
@@ -182,26 +164,4 @@ func (s *Socket) SetSockOpt(ctx socket.Context, level, name int, val []byte) err
 		return errno.ENOPROTOOPT
 	}
 	return nil
-}
-
-// parseTimeval decodes SO_RCVTIMEO's struct timeval, as
-// net/core/sock.c:sock_set_timeout: EINVAL if short, EDOM for bad
-// microseconds; zero means no timeout, and a negative time the shortest.
-func parseTimeval(val []byte) (time.Duration, error) {
-	if len(val) < linux.SizeofTimeval {
-		return 0, errno.EINVAL
-	}
-	sec := int64(binary.LittleEndian.Uint64(val))
-	usec := int64(binary.LittleEndian.Uint64(val[8:]))
-	if usec < 0 || usec >= 1000000 {
-		return 0, errno.EDOM
-	}
-	if sec < 0 {
-		return time.Nanosecond, nil
-	}
-	const maxSec = int64(1) << 32
-	if sec > maxSec {
-		return 0, nil // Effectively forever: no timeout.
-	}
-	return time.Duration(sec)*time.Second + time.Duration(usec)*time.Microsecond, nil
 }

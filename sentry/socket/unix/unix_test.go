@@ -230,14 +230,14 @@ func TestOptions(t *testing.T) {
 		wantErr error
 		want    []byte
 	}{
-		{name: "sndbuf doubled", opt: linux.SO_SNDBUF, set: int32Bytes(8192), want: int32Bytes(16384)},
-		{name: "sndbuf floor", opt: linux.SO_SNDBUF, set: int32Bytes(1), want: int32Bytes(minSndBuf)},
-		{name: "sndbuf capped", opt: linux.SO_SNDBUF, set: int32Bytes(1 << 30), want: int32Bytes(2 * maxBufSet)},
+		{name: "sndbuf doubled", opt: linux.SO_SNDBUF, set: socket.Int32Bytes(8192), want: socket.Int32Bytes(16384)},
+		{name: "sndbuf floor", opt: linux.SO_SNDBUF, set: socket.Int32Bytes(1), want: socket.Int32Bytes(minSndBuf)},
+		{name: "sndbuf capped", opt: linux.SO_SNDBUF, set: socket.Int32Bytes(1 << 30), want: socket.Int32Bytes(2 * maxBufSet)},
 		{name: "short int", opt: linux.SO_REUSEADDR, set: []byte{1}, wantErr: errno.EINVAL},
-		{name: "rcvtimeo", opt: linux.SO_RCVTIMEO, set: timevalBytes(1500 * time.Millisecond), want: timevalBytes(1500 * time.Millisecond)},
-		{name: "rcvtimeo short", opt: linux.SO_RCVTIMEO, set: int32Bytes(1), wantErr: errno.EINVAL},
-		{name: "rcvtimeo edom", opt: linux.SO_RCVTIMEO, set: append(timevalBytes(0)[:8], 0x80, 0x84, 0x1e, 0, 0, 0, 0, 0), wantErr: errno.EDOM},
-		{name: "unknown", opt: 999, set: int32Bytes(1), wantErr: errno.ENOPROTOOPT},
+		{name: "rcvtimeo", opt: linux.SO_RCVTIMEO, set: socket.TimevalBytes(1500 * time.Millisecond), want: socket.TimevalBytes(1500 * time.Millisecond)},
+		{name: "rcvtimeo short", opt: linux.SO_RCVTIMEO, set: socket.Int32Bytes(1), wantErr: errno.EINVAL},
+		{name: "rcvtimeo edom", opt: linux.SO_RCVTIMEO, set: append(socket.TimevalBytes(0)[:8], 0x80, 0x84, 0x1e, 0, 0, 0, 0, 0), wantErr: errno.EDOM},
+		{name: "unknown", opt: 999, set: socket.Int32Bytes(1), wantErr: errno.ENOPROTOOPT},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := a.SetSockOpt(ctx, linux.SOL_SOCKET, tc.opt, tc.set)
@@ -257,7 +257,7 @@ func TestOptions(t *testing.T) {
 
 func TestRecvTimeout(t *testing.T) {
 	a, _ := pair(t, linux.SOCK_STREAM)
-	a.SetSockOpt(ctx, linux.SOL_SOCKET, linux.SO_RCVTIMEO, timevalBytes(50*time.Millisecond))
+	a.SetSockOpt(ctx, linux.SOL_SOCKET, linux.SO_RCVTIMEO, socket.TimevalBytes(50*time.Millisecond))
 	start := time.Now()
 	if _, _, err := a.RecvMsg(ctx, 1, 0, false, false); err != errno.EAGAIN {
 		t.Fatalf("recv with timeout: %v", err)
