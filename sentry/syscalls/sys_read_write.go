@@ -98,7 +98,7 @@ func Read(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, e
 		if err := t.CheckWritable(addr, uint64(count)); err != nil {
 			return 0, err
 		}
-		if n, err, ok := directRead(t, f, []kernel.IOVec{{Base: addr, Len: uint64(count)}}, count); ok {
+		if n, ok, err := directRead(t, f, []kernel.IOVec{{Base: addr, Len: uint64(count)}}, count); ok {
 			return n, err
 		}
 	}
@@ -119,7 +119,7 @@ func Write(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, 
 	if err := checkRange(addr, count); err != nil {
 		return 0, err
 	}
-	if n, err, ok := directWrite(t, f, []kernel.IOVec{{Base: addr, Len: uint64(count)}}, count); ok {
+	if n, ok, err := directWrite(t, f, []kernel.IOVec{{Base: addr, Len: uint64(count)}}, count); ok {
 		return sigpipeFor(t, f)(n, err)
 	}
 	return sigpipeFor(t, f)(writeFrom(t, addr, count, func(b []byte, _ int64) (int, error) {
@@ -251,7 +251,7 @@ func Readv(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr, 
 		if err := checkWritable(t, iovs); err != nil {
 			return 0, err
 		}
-		if n, err, ok := directRead(t, f, iovs, total); ok {
+		if n, ok, err := directRead(t, f, iovs, total); ok {
 			return n, err
 		}
 	}
@@ -298,7 +298,7 @@ func Writev(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (uintptr,
 	if err != nil || total == 0 {
 		return 0, err
 	}
-	if n, err, ok := directWrite(t, f, iovs, total); ok {
+	if n, ok, err := directWrite(t, f, iovs, total); ok {
 		return sigpipeFor(t, f)(n, err)
 	}
 	return sigpipeFor(t, f)(gatherWrite(t, f, iovs, total))

@@ -342,27 +342,27 @@ func recvData(t *kernel.Task, s socket.Socket, iovs []kernel.IOVec, total, flags
 // directRead is read(2) and readv(2) on a socket that receives straight
 // into guest memory; ok is false for other files. The caller checked the
 // buffers are writable.
-func directRead(t *kernel.Task, f *vfs.FileDescription, iovs []kernel.IOVec, total int) (n uintptr, err error, ok bool) {
+func directRead(t *kernel.Task, f *vfs.FileDescription, iovs []kernel.IOVec, total int) (n uintptr, ok bool, err error) {
 	d, ok := f.Impl().(socket.DirectIO)
 	if !ok {
-		return 0, nil, false
+		return 0, false, nil
 	}
 	res, err := d.RecvMsgIO(sockCtx(t), socket.NewGuestIO(t, iovs, total), 0, isNonblocking(f), false)
 	if err != nil {
-		return 0, err, true
+		return 0, true, err
 	}
-	return uintptr(res.N), nil, true
+	return uintptr(res.N), true, nil
 }
 
 // directWrite is write(2) and writev(2) on a socket that sends straight
 // from guest memory; ok is false for other files.
-func directWrite(t *kernel.Task, f *vfs.FileDescription, iovs []kernel.IOVec, total int) (n uintptr, err error, ok bool) {
+func directWrite(t *kernel.Task, f *vfs.FileDescription, iovs []kernel.IOVec, total int) (n uintptr, ok bool, err error) {
 	d, ok := f.Impl().(socket.DirectIO)
 	if !ok {
-		return 0, nil, false
+		return 0, false, nil
 	}
 	c, err := d.SendMsgIO(sockCtx(t), socket.NewGuestIO(t, iovs, total), nil, socket.ControlMessages{}, 0, isNonblocking(f))
-	return uintptr(c), err, true
+	return uintptr(c), true, err
 }
 
 // checkWritable fails with EFAULT before a receive if the guest could not

@@ -66,7 +66,7 @@ var nextIno atomic.Uint64
 // sandbox's wall goes up.
 var hostConfig struct {
 	// unprivPortStart is net.ipv4.ip_unprivileged_port_start: binding a
-	// lower port needs CAP_NET_BIND_SERVICE.
+	// lower port needs linux.CAP_NET_BIND_SERVICE.
 	unprivPortStart atomic.Int32
 	// pingLow and pingHigh are net.ipv4.ping_group_range: the groups that
 	// may create ICMP sockets.
@@ -137,7 +137,7 @@ type Socket struct {
 	// closed by Release.
 	fd int
 	// family, typ and protocol are socket(2)'s, protocol resolved (0
-	// becomes IPPROTO_TCP or IPPROTO_UDP). Immutable.
+	// becomes linux.IPPROTO_TCP or linux.IPPROTO_UDP). Immutable.
 	family, typ, protocol int
 	// ino, ctime, uid and gid are for fstat. Immutable.
 	ino      uint64
@@ -302,34 +302,34 @@ type provider struct {
 // offered; raw sockets are refused whatever the guest's capabilities, as
 // gVisor's hostinet does.
 func checkType(family, typ, protocol int) (int, error) {
-	if protocol < 0 || protocol >= IPPROTO_MAX {
+	if protocol < 0 || protocol >= linux.IPPROTO_MAX {
 		return 0, errno.EINVAL
 	}
 	switch typ {
 	case linux.SOCK_STREAM:
-		if protocol == IPPROTO_IP || protocol == IPPROTO_TCP {
-			return IPPROTO_TCP, nil
+		if protocol == linux.IPPROTO_IP || protocol == linux.IPPROTO_TCP {
+			return linux.IPPROTO_TCP, nil
 		}
 		// MPTCP and SCTP are not offered.
 		return 0, errno.EPROTONOSUPPORT
 	case linux.SOCK_DGRAM:
 		switch {
-		case protocol == IPPROTO_IP || protocol == IPPROTO_UDP:
-			return IPPROTO_UDP, nil
-		case family == linux.AF_INET && protocol == IPPROTO_ICMP,
-			family == linux.AF_INET6 && protocol == IPPROTO_ICMPV6:
+		case protocol == linux.IPPROTO_IP || protocol == linux.IPPROTO_UDP:
+			return linux.IPPROTO_UDP, nil
+		case family == linux.AF_INET && protocol == linux.IPPROTO_ICMP,
+			family == linux.AF_INET6 && protocol == linux.IPPROTO_ICMPV6:
 			return protocol, nil
 		}
 		// UDP-Lite is not offered.
 		return 0, errno.EPROTONOSUPPORT
 	case linux.SOCK_RAW:
-		// "EPERM ... SOCK_RAW ... without CAP_NET_RAW" in Linux; here
+		// "EPERM ... SOCK_RAW ... without linux.CAP_NET_RAW" in Linux; here
 		// for everyone.
 		return 0, errno.EPERM
 	case linux.SOCK_PACKET:
 		if family == linux.AF_INET {
 			// __sock_create turns AF_INET SOCK_PACKET into AF_PACKET,
-			// which needs CAP_NET_RAW; it is refused like raw sockets.
+			// which needs linux.CAP_NET_RAW; it is refused like raw sockets.
 			return 0, errno.EPERM
 		}
 	}
@@ -359,7 +359,7 @@ func (p provider) Socket(ctx socket.Context, typ, protocol int, flags uint32) (*
 	if err != nil {
 		return nil, err
 	}
-	if (protocol == IPPROTO_ICMP || protocol == IPPROTO_ICMPV6) && !pingAllowed(ctx.Credentials()) {
+	if (protocol == linux.IPPROTO_ICMP || protocol == linux.IPPROTO_ICMPV6) && !pingAllowed(ctx.Credentials()) {
 		return nil, errno.EACCES
 	}
 	// The guest's O_NONBLOCK lives in the file's status flags; the host

@@ -29,12 +29,12 @@ var unspecAddr = []byte{linux.AF_UNSPEC, 0}
 // inet4 returns addr as a sockaddr_in for the host: its first 16 bytes
 // (Linux reads no more), in a copy of the sentry's.
 func inet4(addr []byte) []byte {
-	return append([]byte(nil), addr[:SizeofSockAddrInet]...)
+	return append([]byte(nil), addr[:linux.SizeofSockAddrInet]...)
 }
 
 // inet6 returns addr as a sockaddr_in6 for the host: at most 28 bytes.
 func inet6(addr []byte) []byte {
-	return append([]byte(nil), addr[:min(len(addr), SizeofSockAddrInet6)]...)
+	return append([]byte(nil), addr[:min(len(addr), linux.SizeofSockAddrInet6)]...)
 }
 
 // isZero4 reports whether a sockaddr_in's sin_addr is INADDR_ANY.
@@ -48,7 +48,7 @@ func isZero4(addr []byte) bool {
 // AF_UNSPEC with INADDR_ANY "for backward compatibility".
 func (s *Socket) bindAddress(addr []byte) ([]byte, error) {
 	if s.family == linux.AF_INET {
-		if len(addr) < SizeofSockAddrInet {
+		if len(addr) < linux.SizeofSockAddrInet {
 			return nil, errno.EINVAL
 		}
 		if f := addrFamily(addr); f != linux.AF_INET && !(f == linux.AF_UNSPEC && isZero4(addr)) {
@@ -56,7 +56,7 @@ func (s *Socket) bindAddress(addr []byte) ([]byte, error) {
 		}
 		return inet4(addr), nil
 	}
-	if len(addr) < SIN6_LEN_RFC2133 {
+	if len(addr) < linux.SIN6_LEN_RFC2133 {
 		return nil, errno.EINVAL
 	}
 	if addrFamily(addr) != linux.AF_INET6 {
@@ -78,8 +78,8 @@ func (s *Socket) connectAddress(addr []byte) ([]byte, error) {
 	if f == linux.AF_UNSPEC {
 		return unspecAddr, nil
 	}
-	if s.family == linux.AF_INET6 && s.typ == linux.SOCK_DGRAM && s.protocol == IPPROTO_UDP && f == linux.AF_INET {
-		if len(addr) < SizeofSockAddrInet {
+	if s.family == linux.AF_INET6 && s.typ == linux.SOCK_DGRAM && s.protocol == linux.IPPROTO_UDP && f == linux.AF_INET {
+		if len(addr) < linux.SizeofSockAddrInet {
 			return nil, errno.EINVAL
 		}
 		return inet4(addr), nil
@@ -91,7 +91,7 @@ func (s *Socket) connectAddress(addr []byte) ([]byte, error) {
 // EAFNOSUPPORT for another family.
 func (s *Socket) peerAddress(addr []byte, f int) ([]byte, error) {
 	if s.family == linux.AF_INET {
-		if len(addr) < SizeofSockAddrInet {
+		if len(addr) < linux.SizeofSockAddrInet {
 			return nil, errno.EINVAL
 		}
 		if f != linux.AF_INET {
@@ -99,7 +99,7 @@ func (s *Socket) peerAddress(addr []byte, f int) ([]byte, error) {
 		}
 		return inet4(addr), nil
 	}
-	if len(addr) < SIN6_LEN_RFC2133 {
+	if len(addr) < linux.SIN6_LEN_RFC2133 {
 		return nil, errno.EINVAL
 	}
 	if f != linux.AF_INET6 {
@@ -117,32 +117,32 @@ func (s *Socket) sendAddress(addr []byte) ([]byte, error) {
 	}
 	f := addrFamily(addr)
 	switch {
-	case s.protocol == IPPROTO_ICMPV6:
+	case s.protocol == linux.IPPROTO_ICMPV6:
 		// ping_v6_sendmsg wants a whole sockaddr_in6.
-		if len(addr) < SizeofSockAddrInet6 {
+		if len(addr) < linux.SizeofSockAddrInet6 {
 			return nil, errno.EINVAL
 		}
 		if f != linux.AF_INET6 {
 			return nil, errno.EAFNOSUPPORT
 		}
 		return inet6(addr), nil
-	case s.family == linux.AF_INET && s.protocol == IPPROTO_UDP:
-		if len(addr) < SizeofSockAddrInet {
+	case s.family == linux.AF_INET && s.protocol == linux.IPPROTO_UDP:
+		if len(addr) < linux.SizeofSockAddrInet {
 			return nil, errno.EINVAL
 		}
 		if f != linux.AF_INET && f != linux.AF_UNSPEC {
 			return nil, errno.EAFNOSUPPORT
 		}
 		return inet4(addr), nil
-	case s.family == linux.AF_INET6 && s.protocol == IPPROTO_UDP:
+	case s.family == linux.AF_INET6 && s.protocol == linux.IPPROTO_UDP:
 		switch f {
 		case linux.AF_INET6:
-			if len(addr) < SIN6_LEN_RFC2133 {
+			if len(addr) < linux.SIN6_LEN_RFC2133 {
 				return nil, errno.EINVAL
 			}
 			return inet6(addr), nil
 		case linux.AF_INET:
-			if len(addr) < SizeofSockAddrInet {
+			if len(addr) < linux.SizeofSockAddrInet {
 				return nil, errno.EINVAL
 			}
 			return inet4(addr), nil
@@ -156,7 +156,7 @@ func (s *Socket) sendAddress(addr []byte) ([]byte, error) {
 
 // Bind implements socket.Socket. A port below
 // net.ipv4.ip_unprivileged_port_start needs the guest's
-// CAP_NET_BIND_SERVICE, whatever the sentry's own privileges ("EACCES The
+// linux.CAP_NET_BIND_SERVICE, whatever the sentry's own privileges ("EACCES The
 // address is protected, and the user is not the superuser" - bind(2));
 // an ICMP socket's "port" is its echo identifier and needs nothing.
 func (s *Socket) Bind(ctx socket.Context, addr []byte) error {
@@ -166,7 +166,7 @@ func (s *Socket) Bind(ctx socket.Context, addr []byte) error {
 	}
 	port := addrPort(a)
 	reserved := port != 0 && port < int(hostConfig.unprivPortStart.Load())
-	if reserved && (s.protocol == IPPROTO_TCP || s.protocol == IPPROTO_UDP) && !ctx.Credentials().HasCapability(CAP_NET_BIND_SERVICE) {
+	if reserved && (s.protocol == linux.IPPROTO_TCP || s.protocol == linux.IPPROTO_UDP) && !ctx.Credentials().HasCapability(linux.CAP_NET_BIND_SERVICE) {
 		return errno.EACCES
 	}
 	return hostErr(hostBind(s.fd, a))

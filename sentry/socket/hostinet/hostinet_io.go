@@ -69,7 +69,7 @@ func (s *Socket) send(ctx socket.Context, data []byte, to []byte, flags int, non
 const maxCtrl = 512
 
 // RecvMsg implements socket.Socket. With wantCtrl (recvmsg(2)), the
-// host's control messages for the IP levels and SO_TIMESTAMP{,NS} are
+// host's control messages for the IP levels and linux.SO_TIMESTAMP{,NS} are
 // passed on in Control.Extra; their layouts are the guest's, since both
 // are Linux x86-64.
 func (s *Socket) RecvMsg(ctx socket.Context, n int, flags int, nonblocking bool, wantCtrl bool) ([]byte, socket.RecvResult, error) {
@@ -168,8 +168,8 @@ func hostControl(b []byte) []socket.Cmsg {
 		m := &msgs[i]
 		level, typ := int(m.Header.Level), int(m.Header.Type)
 		switch {
-		case level == SOL_IP || level == SOL_IPV6:
-		case level == linux.SOL_SOCKET && (typ == SO_TIMESTAMP || typ == SO_TIMESTAMPNS):
+		case level == linux.SOL_IP || level == linux.SOL_IPV6:
+		case level == linux.SOL_SOCKET && (typ == linux.SO_TIMESTAMP || typ == linux.SO_TIMESTAMPNS):
 		case level == linux.SOL_SOCKET && typ == linux.SCM_RIGHTS:
 			if fds, err := unix.ParseUnixRights(m); err == nil {
 				for _, fd := range fds {

@@ -11,18 +11,18 @@ import (
 	"github.com/runsc-lite/runsc-lite/hostarch"
 )
 
-// maxIfconf bounds the buffer SIOCGIFCONF fills in the sentry: 1638
+// maxIfconf bounds the buffer linux.SIOCGIFCONF fills in the sentry: 1638
 // struct ifreq records, more interfaces than any host of ours has. A
 // larger guest buffer gets as many as fit in this.
 const maxIfconf = 64 << 10
 
 // Ioctl implements vfs.FileDescriptionImpl: the queue sizes (SIOCINQ,
-// SIOCOUTQ, SIOCOUTQNSD, SIOCATMARK) and the read-only SIOCGIF* requests,
+// SIOCOUTQ, linux.SIOCOUTQNSD, linux.SIOCATMARK) and the read-only SIOCGIF* requests,
 // each made on the host socket with its structure copied through sentry
 // memory. Everything else is ENOTTY (sock_ioctl's -ENOIOCTLCMD).
 func (s *Socket) Ioctl(ctx vfs.Context, mem vfs.UserMemory, cmd uint32, arg uintptr) (uintptr, error) {
 	switch cmd {
-	case linux.SIOCINQ, linux.SIOCOUTQ, SIOCOUTQNSD, SIOCATMARK:
+	case linux.SIOCINQ, linux.SIOCOUTQ, linux.SIOCOUTQNSD, linux.SIOCATMARK:
 		v, err := unix.IoctlGetInt(s.fd, uint(cmd))
 		if err != nil {
 			return 0, hostErr(err)
@@ -32,10 +32,10 @@ func (s *Socket) Ioctl(ctx vfs.Context, mem vfs.UserMemory, cmd uint32, arg uint
 			return 0, errno.EFAULT
 		}
 		return 0, nil
-	case SIOCGIFNAME, SIOCGIFFLAGS, SIOCGIFADDR, SIOCGIFBRDADDR, SIOCGIFNETMASK,
-		SIOCGIFMTU, SIOCGIFHWADDR, SIOCGIFINDEX:
+	case linux.SIOCGIFNAME, linux.SIOCGIFFLAGS, linux.SIOCGIFADDR, linux.SIOCGIFBRDADDR, linux.SIOCGIFNETMASK,
+		linux.SIOCGIFMTU, linux.SIOCGIFHWADDR, linux.SIOCGIFINDEX:
 		return 0, s.ifreqIoctl(mem, cmd, hostarch.Addr(arg))
-	case SIOCGIFCONF:
+	case linux.SIOCGIFCONF:
 		return 0, s.ifconfIoctl(mem, hostarch.Addr(arg))
 	}
 	return 0, errno.ENOTTY
@@ -44,12 +44,12 @@ func (s *Socket) Ioctl(ctx vfs.Context, mem vfs.UserMemory, cmd uint32, arg uint
 // ifreqIoctl makes a request that reads and writes one struct ifreq, none
 // of whose fields the requests above use as a pointer.
 func (s *Socket) ifreqIoctl(mem vfs.UserMemory, cmd uint32, addr hostarch.Addr) error {
-	var ifr [SizeofIFReq]byte
+	var ifr [linux.SizeofIfreq]byte
 	if _, err := mem.CopyInBytes(addr, ifr[:]); err != nil {
 		return errno.EFAULT
 	}
-	// "ifr.ifr_name[IFNAMSIZ-1] = 0" - net/core/dev_ioctl.c:dev_ioctl.
-	ifr[IFNAMSIZ-1] = 0
+	// "ifr.ifr_name[linux.IFNAMSIZ-1] = 0" - net/core/dev_ioctl.c:dev_ioctl.
+	ifr[linux.IFNAMSIZ-1] = 0
 	if err := hostIoctlBuf(s.fd, uintptr(cmd), ifr[:]); err != nil {
 		return hostErr(err)
 	}
@@ -59,12 +59,12 @@ func (s *Socket) ifreqIoctl(mem vfs.UserMemory, cmd uint32, addr hostarch.Addr) 
 	return nil
 }
 
-// ifconfIoctl is SIOCGIFCONF: struct ifconf holds a guest pointer, so the
+// ifconfIoctl is linux.SIOCGIFCONF: struct ifconf holds a guest pointer, so the
 // host fills a sentry buffer, which is then copied to the guest's, and
 // ifc_len is updated. A NULL ifc_buf asks for the length needed
 // (net/core/dev_ioctl.c:dev_ifconf).
 func (s *Socket) ifconfIoctl(mem vfs.UserMemory, addr hostarch.Addr) error {
-	var ic [SizeofIFConf]byte
+	var ic [linux.SizeofIfconf]byte
 	if _, err := mem.CopyInBytes(addr, ic[:]); err != nil {
 		return errno.EFAULT
 	}

@@ -41,90 +41,90 @@ var getOnly = optSpec{size: sizeofInt, get: true}
 // and that produce control messages or error-queue entries RecvMsg does
 // not pass on (SO_TIMESTAMPING, SO_ZEROCOPY, UDP_GRO, TCP_INQ).
 var hostOpts = map[optKey]optSpec{
-	{linux.SOL_SOCKET, linux.SO_TYPE}:        getOnly,
-	{linux.SOL_SOCKET, linux.SO_DOMAIN}:      getOnly,
-	{linux.SOL_SOCKET, linux.SO_PROTOCOL}:    getOnly,
-	{linux.SOL_SOCKET, linux.SO_ERROR}:       getOnly,
-	{linux.SOL_SOCKET, linux.SO_ACCEPTCONN}:  getOnly,
-	{linux.SOL_SOCKET, linux.SO_SNDLOWAT}:    getOnly,
-	{linux.SOL_SOCKET, SO_INCOMING_CPU}:      getOnly,
-	{linux.SOL_SOCKET, SO_BINDTOIFINDEX}:     getOnly,
-	{linux.SOL_SOCKET, linux.SO_REUSEADDR}:   intOpt,
-	{linux.SOL_SOCKET, linux.SO_REUSEPORT}:   intOpt,
-	{linux.SOL_SOCKET, linux.SO_KEEPALIVE}:   intOpt,
-	{linux.SOL_SOCKET, linux.SO_BROADCAST}:   intOpt,
-	{linux.SOL_SOCKET, linux.SO_DONTROUTE}:   intOpt,
-	{linux.SOL_SOCKET, linux.SO_OOBINLINE}:   intOpt,
-	{linux.SOL_SOCKET, linux.SO_NO_CHECK}:    intOpt,
-	{linux.SOL_SOCKET, linux.SO_PRIORITY}:    intOpt,
-	{linux.SOL_SOCKET, linux.SO_RCVLOWAT}:    intOpt,
-	{linux.SOL_SOCKET, linux.SO_SNDBUF}:      intOpt,
-	{linux.SOL_SOCKET, linux.SO_RCVBUF}:      intOpt,
-	{linux.SOL_SOCKET, linux.SO_SNDBUFFORCE}: {size: sizeofInt, set: true},
-	{linux.SOL_SOCKET, linux.SO_RCVBUFFORCE}: {size: sizeofInt, set: true},
-	{linux.SOL_SOCKET, linux.SO_PASSCRED}:    intOpt,
-	{linux.SOL_SOCKET, linux.SO_LINGER}:      {size: linux.SizeofLinger, get: true, set: true},
-	{linux.SOL_SOCKET, SO_BINDTODEVICE}:      {size: IFNAMSIZ, get: true, set: true},
-	{linux.SOL_SOCKET, SO_TIMESTAMP}:         intOpt,
-	{linux.SOL_SOCKET, SO_TIMESTAMPNS}:       intOpt,
-	{SOL_TCP, TCP_NODELAY}:                   intOpt,
-	{SOL_TCP, TCP_MAXSEG}:                    intOpt,
-	{SOL_TCP, TCP_CORK}:                      intOpt,
-	{SOL_TCP, TCP_KEEPIDLE}:                  intOpt,
-	{SOL_TCP, TCP_KEEPINTVL}:                 intOpt,
-	{SOL_TCP, TCP_KEEPCNT}:                   intOpt,
-	{SOL_TCP, TCP_SYNCNT}:                    intOpt,
-	{SOL_TCP, TCP_LINGER2}:                   intOpt,
-	{SOL_TCP, TCP_DEFER_ACCEPT}:              intOpt,
-	{SOL_TCP, TCP_WINDOW_CLAMP}:              intOpt,
-	{SOL_TCP, TCP_QUICKACK}:                  intOpt,
-	{SOL_TCP, TCP_USER_TIMEOUT}:              intOpt,
-	{SOL_TCP, TCP_FASTOPEN}:                  intOpt,
-	{SOL_TCP, TCP_NOTSENT_LOWAT}:             intOpt,
-	{SOL_TCP, TCP_INFO}:                      {size: 512, get: true}, // struct tcp_info grows; the host cuts to its own.
-	{SOL_TCP, TCP_CONGESTION}:                {size: 16, get: true},  // TCP_CA_NAME_MAX; setting may need CAP_NET_ADMIN.
-	{SOL_UDP, UDP_CORK}:                      intOpt,
-	{SOL_UDP, UDP_SEGMENT}:                   intOpt,
-	{SOL_IP, IP_TOS}:                         intOpt,
-	{SOL_IP, IP_TTL}:                         intOpt,
-	{SOL_IP, IP_MTU_DISCOVER}:                intOpt,
-	{SOL_IP, IP_PKTINFO}:                     intOpt,
-	{SOL_IP, IP_RECVERR}:                     intOpt,
-	{SOL_IP, IP_RECVTTL}:                     intOpt,
-	{SOL_IP, IP_RECVTOS}:                     intOpt,
-	{SOL_IP, IP_RECVORIGDSTADDR}:             intOpt,
-	{SOL_IP, IP_MTU}:                         getOnly,
-	{SOL_IP, IP_FREEBIND}:                    intOpt,
-	{SOL_IP, IP_BIND_ADDRESS_NO_PORT}:        intOpt,
-	{SOL_IP, IP_MULTICAST_IF}:                {size: 12, get: true, set: true}, // struct ip_mreqn
-	{SOL_IP, IP_MULTICAST_TTL}:               intOpt,
-	{SOL_IP, IP_MULTICAST_LOOP}:              intOpt,
-	{SOL_IP, IP_MULTICAST_ALL}:               intOpt,
-	{SOL_IP, IP_ADD_MEMBERSHIP}:              {size: 12, set: true}, // struct ip_mreqn
-	{SOL_IP, IP_DROP_MEMBERSHIP}:             {size: 12, set: true},
-	{SOL_IPV6, IPV6_UNICAST_HOPS}:            intOpt,
-	{SOL_IPV6, IPV6_MULTICAST_IF}:            intOpt,
-	{SOL_IPV6, IPV6_MULTICAST_HOPS}:          intOpt,
-	{SOL_IPV6, IPV6_MULTICAST_LOOP}:          intOpt,
-	{SOL_IPV6, IPV6_ADD_MEMBERSHIP}:          {size: 20, set: true}, // struct ipv6_mreq
-	{SOL_IPV6, IPV6_DROP_MEMBERSHIP}:         {size: 20, set: true},
-	{SOL_IPV6, IPV6_MTU_DISCOVER}:            intOpt,
-	{SOL_IPV6, IPV6_MTU}:                     intOpt,
-	{SOL_IPV6, IPV6_V6ONLY}:                  intOpt,
-	{SOL_IPV6, IPV6_TCLASS}:                  intOpt,
-	{SOL_IPV6, IPV6_RECVERR}:                 intOpt,
-	{SOL_IPV6, IPV6_RECVPKTINFO}:             intOpt,
-	{SOL_IPV6, IPV6_RECVHOPLIMIT}:            intOpt,
-	{SOL_IPV6, IPV6_RECVTCLASS}:              intOpt,
+	{linux.SOL_SOCKET, linux.SO_TYPE}:             getOnly,
+	{linux.SOL_SOCKET, linux.SO_DOMAIN}:           getOnly,
+	{linux.SOL_SOCKET, linux.SO_PROTOCOL}:         getOnly,
+	{linux.SOL_SOCKET, linux.SO_ERROR}:            getOnly,
+	{linux.SOL_SOCKET, linux.SO_ACCEPTCONN}:       getOnly,
+	{linux.SOL_SOCKET, linux.SO_SNDLOWAT}:         getOnly,
+	{linux.SOL_SOCKET, linux.SO_INCOMING_CPU}:     getOnly,
+	{linux.SOL_SOCKET, linux.SO_BINDTOIFINDEX}:    getOnly,
+	{linux.SOL_SOCKET, linux.SO_REUSEADDR}:        intOpt,
+	{linux.SOL_SOCKET, linux.SO_REUSEPORT}:        intOpt,
+	{linux.SOL_SOCKET, linux.SO_KEEPALIVE}:        intOpt,
+	{linux.SOL_SOCKET, linux.SO_BROADCAST}:        intOpt,
+	{linux.SOL_SOCKET, linux.SO_DONTROUTE}:        intOpt,
+	{linux.SOL_SOCKET, linux.SO_OOBINLINE}:        intOpt,
+	{linux.SOL_SOCKET, linux.SO_NO_CHECK}:         intOpt,
+	{linux.SOL_SOCKET, linux.SO_PRIORITY}:         intOpt,
+	{linux.SOL_SOCKET, linux.SO_RCVLOWAT}:         intOpt,
+	{linux.SOL_SOCKET, linux.SO_SNDBUF}:           intOpt,
+	{linux.SOL_SOCKET, linux.SO_RCVBUF}:           intOpt,
+	{linux.SOL_SOCKET, linux.SO_SNDBUFFORCE}:      {size: sizeofInt, set: true},
+	{linux.SOL_SOCKET, linux.SO_RCVBUFFORCE}:      {size: sizeofInt, set: true},
+	{linux.SOL_SOCKET, linux.SO_PASSCRED}:         intOpt,
+	{linux.SOL_SOCKET, linux.SO_LINGER}:           {size: linux.SizeofLinger, get: true, set: true},
+	{linux.SOL_SOCKET, linux.SO_BINDTODEVICE}:     {size: linux.IFNAMSIZ, get: true, set: true},
+	{linux.SOL_SOCKET, linux.SO_TIMESTAMP}:        intOpt,
+	{linux.SOL_SOCKET, linux.SO_TIMESTAMPNS}:      intOpt,
+	{linux.SOL_TCP, linux.TCP_NODELAY}:            intOpt,
+	{linux.SOL_TCP, linux.TCP_MAXSEG}:             intOpt,
+	{linux.SOL_TCP, linux.TCP_CORK}:               intOpt,
+	{linux.SOL_TCP, linux.TCP_KEEPIDLE}:           intOpt,
+	{linux.SOL_TCP, linux.TCP_KEEPINTVL}:          intOpt,
+	{linux.SOL_TCP, linux.TCP_KEEPCNT}:            intOpt,
+	{linux.SOL_TCP, linux.TCP_SYNCNT}:             intOpt,
+	{linux.SOL_TCP, linux.TCP_LINGER2}:            intOpt,
+	{linux.SOL_TCP, linux.TCP_DEFER_ACCEPT}:       intOpt,
+	{linux.SOL_TCP, linux.TCP_WINDOW_CLAMP}:       intOpt,
+	{linux.SOL_TCP, linux.TCP_QUICKACK}:           intOpt,
+	{linux.SOL_TCP, linux.TCP_USER_TIMEOUT}:       intOpt,
+	{linux.SOL_TCP, linux.TCP_FASTOPEN}:           intOpt,
+	{linux.SOL_TCP, linux.TCP_NOTSENT_LOWAT}:      intOpt,
+	{linux.SOL_TCP, linux.TCP_INFO}:               {size: 512, get: true}, // struct tcp_info grows; the host cuts to its own.
+	{linux.SOL_TCP, linux.TCP_CONGESTION}:         {size: 16, get: true},  // TCP_CA_NAME_MAX; setting may need linux.CAP_NET_ADMIN.
+	{linux.SOL_UDP, linux.UDP_CORK}:               intOpt,
+	{linux.SOL_UDP, linux.UDP_SEGMENT}:            intOpt,
+	{linux.SOL_IP, linux.IP_TOS}:                  intOpt,
+	{linux.SOL_IP, linux.IP_TTL}:                  intOpt,
+	{linux.SOL_IP, linux.IP_MTU_DISCOVER}:         intOpt,
+	{linux.SOL_IP, linux.IP_PKTINFO}:              intOpt,
+	{linux.SOL_IP, linux.IP_RECVERR}:              intOpt,
+	{linux.SOL_IP, linux.IP_RECVTTL}:              intOpt,
+	{linux.SOL_IP, linux.IP_RECVTOS}:              intOpt,
+	{linux.SOL_IP, linux.IP_RECVORIGDSTADDR}:      intOpt,
+	{linux.SOL_IP, linux.IP_MTU}:                  getOnly,
+	{linux.SOL_IP, linux.IP_FREEBIND}:             intOpt,
+	{linux.SOL_IP, linux.IP_BIND_ADDRESS_NO_PORT}: intOpt,
+	{linux.SOL_IP, linux.IP_MULTICAST_IF}:         {size: 12, get: true, set: true}, // struct ip_mreqn
+	{linux.SOL_IP, linux.IP_MULTICAST_TTL}:        intOpt,
+	{linux.SOL_IP, linux.IP_MULTICAST_LOOP}:       intOpt,
+	{linux.SOL_IP, linux.IP_MULTICAST_ALL}:        intOpt,
+	{linux.SOL_IP, linux.IP_ADD_MEMBERSHIP}:       {size: 12, set: true}, // struct ip_mreqn
+	{linux.SOL_IP, linux.IP_DROP_MEMBERSHIP}:      {size: 12, set: true},
+	{linux.SOL_IPV6, linux.IPV6_UNICAST_HOPS}:     intOpt,
+	{linux.SOL_IPV6, linux.IPV6_MULTICAST_IF}:     intOpt,
+	{linux.SOL_IPV6, linux.IPV6_MULTICAST_HOPS}:   intOpt,
+	{linux.SOL_IPV6, linux.IPV6_MULTICAST_LOOP}:   intOpt,
+	{linux.SOL_IPV6, linux.IPV6_ADD_MEMBERSHIP}:   {size: 20, set: true}, // struct ipv6_mreq
+	{linux.SOL_IPV6, linux.IPV6_DROP_MEMBERSHIP}:  {size: 20, set: true},
+	{linux.SOL_IPV6, linux.IPV6_MTU_DISCOVER}:     intOpt,
+	{linux.SOL_IPV6, linux.IPV6_MTU}:              intOpt,
+	{linux.SOL_IPV6, linux.IPV6_V6ONLY}:           intOpt,
+	{linux.SOL_IPV6, linux.IPV6_TCLASS}:           intOpt,
+	{linux.SOL_IPV6, linux.IPV6_RECVERR}:          intOpt,
+	{linux.SOL_IPV6, linux.IPV6_RECVPKTINFO}:      intOpt,
+	{linux.SOL_IPV6, linux.IPV6_RECVHOPLIMIT}:     intOpt,
+	{linux.SOL_IPV6, linux.IPV6_RECVTCLASS}:       intOpt,
 }
 
 // isTimeo reports whether a SOL_SOCKET option is a receive (rcv) or send
 // timeout, which the sentry keeps.
 func isTimeo(name int) (timeo, rcv bool) {
 	switch name {
-	case linux.SO_RCVTIMEO, SO_RCVTIMEO_NEW:
+	case linux.SO_RCVTIMEO, linux.SO_RCVTIMEO_NEW:
 		return true, true
-	case linux.SO_SNDTIMEO, SO_SNDTIMEO_NEW:
+	case linux.SO_SNDTIMEO, linux.SO_SNDTIMEO_NEW:
 		return true, false
 	}
 	return false, false
@@ -209,23 +209,23 @@ func (s *Socket) checkSetPrivilege(ctx socket.Context, level, name int, val []by
 	c := ctx.Credentials()
 	switch name {
 	case linux.SO_SNDBUFFORCE, linux.SO_RCVBUFFORCE:
-		if !c.HasCapability(CAP_NET_ADMIN) {
+		if !c.HasCapability(linux.CAP_NET_ADMIN) {
 			return errno.EPERM
 		}
 	case linux.SO_PRIORITY:
 		// "Setting a priority outside the range 0 to 6 requires the
-		// CAP_NET_ADMIN capability" - socket(7).
+		// linux.CAP_NET_ADMIN capability" - socket(7).
 		if len(val) >= sizeofInt {
 			v := int32(binary.LittleEndian.Uint32(val))
-			if (v < 0 || v > 6) && !c.HasCapability(CAP_NET_ADMIN) {
+			if (v < 0 || v > 6) && !c.HasCapability(linux.CAP_NET_ADMIN) {
 				return errno.EPERM
 			}
 		}
-	case SO_BINDTODEVICE:
+	case linux.SO_BINDTODEVICE:
 		// sock_setbindtodevice_locked: changing an existing binding
-		// needs CAP_NET_RAW. A host too old for SO_BINDTOIFINDEX
+		// needs linux.CAP_NET_RAW. A host too old for linux.SO_BINDTOIFINDEX
 		// (before 5.1) cannot say, and the guest then needs it always.
-		if c.HasCapability(CAP_NET_RAW) {
+		if c.HasCapability(linux.CAP_NET_RAW) {
 			return nil
 		}
 		if idx, err := unix.GetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_BINDTOIFINDEX); err != nil || idx != 0 {

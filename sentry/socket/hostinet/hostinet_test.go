@@ -70,7 +70,7 @@ func newSock(t *testing.T, family, typ, protocol int, flags uint32) (*vfs.FileDe
 
 // sockaddr4 is a sockaddr_in.
 func sockaddr4(ip [4]byte, port int) []byte {
-	b := make([]byte, SizeofSockAddrInet)
+	b := make([]byte, linux.SizeofSockAddrInet)
 	binary.LittleEndian.PutUint16(b, linux.AF_INET)
 	binary.BigEndian.PutUint16(b[2:], uint16(port))
 	copy(b[4:], ip[:])
@@ -107,7 +107,7 @@ func listener(t *testing.T) (*Socket, []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(a) != SizeofSockAddrInet || addrFamily(a) != linux.AF_INET || addrPort(a) == 0 {
+	if len(a) != linux.SizeofSockAddrInet || addrFamily(a) != linux.AF_INET || addrPort(a) == 0 {
 		t.Fatalf("getsockname: %x", a)
 	}
 	return l, a
@@ -118,14 +118,14 @@ func TestSocketTypes(t *testing.T) {
 		family, typ, protocol int
 		want                  error
 	}{
-		{linux.AF_INET, linux.SOCK_STREAM, IPPROTO_TCP, nil},
-		{linux.AF_INET6, linux.SOCK_DGRAM, IPPROTO_UDP, nil},
-		{linux.AF_INET, linux.SOCK_RAW, IPPROTO_ICMP, errno.EPERM},
+		{linux.AF_INET, linux.SOCK_STREAM, linux.IPPROTO_TCP, nil},
+		{linux.AF_INET6, linux.SOCK_DGRAM, linux.IPPROTO_UDP, nil},
+		{linux.AF_INET, linux.SOCK_RAW, linux.IPPROTO_ICMP, errno.EPERM},
 		{linux.AF_INET, linux.SOCK_SEQPACKET, 0, errno.ESOCKTNOSUPPORT},
-		{linux.AF_INET, linux.SOCK_DGRAM, IPPROTO_TCP, errno.EPROTONOSUPPORT},
-		{linux.AF_INET, linux.SOCK_DGRAM, IPPROTO_ICMPV6, errno.EPROTONOSUPPORT},
+		{linux.AF_INET, linux.SOCK_DGRAM, linux.IPPROTO_TCP, errno.EPROTONOSUPPORT},
+		{linux.AF_INET, linux.SOCK_DGRAM, linux.IPPROTO_ICMPV6, errno.EPROTONOSUPPORT},
 		{linux.AF_INET, linux.SOCK_STREAM, -1, errno.EINVAL},
-		{linux.AF_INET, linux.SOCK_STREAM, IPPROTO_MAX, errno.EINVAL},
+		{linux.AF_INET, linux.SOCK_STREAM, linux.IPPROTO_MAX, errno.EINVAL},
 	} {
 		f, err := socket.New(ctx, tc.family, tc.typ, tc.protocol, 0)
 		if err != tc.want {
@@ -365,7 +365,7 @@ func TestAddressValidation(t *testing.T) {
 	_, s6 := newSock(t, linux.AF_INET6, linux.SOCK_STREAM, 0, 0)
 	short := sockaddr4(loopback, 0)[:8]
 	unixAddr := append([]byte{linux.AF_UNIX, 0}, "/tmp/x\x00\x00\x00\x00\x00\x00\x00\x00"...)
-	six := make([]byte, SizeofSockAddrInet6)
+	six := make([]byte, linux.SizeofSockAddrInet6)
 	binary.LittleEndian.PutUint16(six, linux.AF_INET6)
 	for _, tc := range []struct {
 		name string
@@ -435,11 +435,11 @@ func TestReadinessWakesWaiter(t *testing.T) {
 func TestSockOpts(t *testing.T) {
 	_, s := newSock(t, linux.AF_INET, linux.SOCK_STREAM, 0, 0)
 	one := binary.LittleEndian.AppendUint32(nil, 1)
-	if err := s.SetSockOpt(ctx, SOL_TCP, TCP_NODELAY, one); err != nil {
+	if err := s.SetSockOpt(ctx, linux.SOL_TCP, linux.TCP_NODELAY, one); err != nil {
 		t.Fatal(err)
 	}
-	if v, err := s.GetSockOpt(ctx, SOL_TCP, TCP_NODELAY, 4); err != nil || binary.LittleEndian.Uint32(v) != 1 {
-		t.Fatalf("TCP_NODELAY: %x %v", v, err)
+	if v, err := s.GetSockOpt(ctx, linux.SOL_TCP, linux.TCP_NODELAY, 4); err != nil || binary.LittleEndian.Uint32(v) != 1 {
+		t.Fatalf("linux.TCP_NODELAY: %x %v", v, err)
 	}
 	if v, err := s.GetSockOpt(ctx, linux.SOL_SOCKET, linux.SO_TYPE, 4); err != nil || binary.LittleEndian.Uint32(v) != linux.SOCK_STREAM {
 		t.Errorf("SO_TYPE: %x %v", v, err)
@@ -447,8 +447,8 @@ func TestSockOpts(t *testing.T) {
 	if v, err := s.GetSockOpt(ctx, linux.SOL_SOCKET, linux.SO_TYPE, 2); err != nil || len(v) != 2 {
 		t.Errorf("short SO_TYPE: %x %v", v, err)
 	}
-	if err := s.SetSockOpt(ctx, SOL_TCP, TCP_NODELAY, one[:2]); err != errno.EINVAL {
-		t.Errorf("short TCP_NODELAY: %v", err)
+	if err := s.SetSockOpt(ctx, linux.SOL_TCP, linux.TCP_NODELAY, one[:2]); err != errno.EINVAL {
+		t.Errorf("short linux.TCP_NODELAY: %v", err)
 	}
 	const soMark = 36
 	if err := s.SetSockOpt(ctx, linux.SOL_SOCKET, soMark, one); err != errno.ENOPROTOOPT {
@@ -534,59 +534,59 @@ func TestIoctls(t *testing.T) {
 	if err != nil {
 		t.Skip("no loopback interface")
 	}
-	// SIOCGIFINDEX of "lo", then SIOCGIFNAME back; the name is cut at
-	// IFNAMSIZ-1 whatever the guest left there.
-	ifr := mem.b[:SizeofIFReq]
+	// linux.SIOCGIFINDEX of "lo", then linux.SIOCGIFNAME back; the name is cut at
+	// linux.IFNAMSIZ-1 whatever the guest left there.
+	ifr := mem.b[:linux.SizeofIfreq]
 	clear(ifr)
 	copy(ifr, "lo")
-	if _, err := b.Ioctl(ctx, mem, SIOCGIFINDEX, 0x10000); err != nil {
-		t.Fatalf("SIOCGIFINDEX: %v", err)
+	if _, err := b.Ioctl(ctx, mem, linux.SIOCGIFINDEX, 0x10000); err != nil {
+		t.Fatalf("linux.SIOCGIFINDEX: %v", err)
 	}
-	if idx := int(binary.LittleEndian.Uint32(ifr[IFNAMSIZ:])); idx != lo.Index {
-		t.Errorf("SIOCGIFINDEX: %d, want %d", idx, lo.Index)
+	if idx := int(binary.LittleEndian.Uint32(ifr[linux.IFNAMSIZ:])); idx != lo.Index {
+		t.Errorf("linux.SIOCGIFINDEX: %d, want %d", idx, lo.Index)
 	}
-	for i := range IFNAMSIZ {
+	for i := range linux.IFNAMSIZ {
 		ifr[i] = 'x'
 	}
-	if _, err := b.Ioctl(ctx, mem, SIOCGIFNAME, 0x10000); err != nil || string(ifr[:3]) != "lo\x00" {
-		t.Errorf("SIOCGIFNAME: %q %v", ifr[:IFNAMSIZ], err)
+	if _, err := b.Ioctl(ctx, mem, linux.SIOCGIFNAME, 0x10000); err != nil || string(ifr[:3]) != "lo\x00" {
+		t.Errorf("linux.SIOCGIFNAME: %q %v", ifr[:linux.IFNAMSIZ], err)
 	}
 	clear(ifr)
 	copy(ifr, "lo")
-	if _, err := b.Ioctl(ctx, mem, SIOCGIFFLAGS, 0x10000); err != nil || binary.LittleEndian.Uint16(ifr[IFNAMSIZ:])&inet.IFF_LOOPBACK == 0 {
-		t.Errorf("SIOCGIFFLAGS: %x %v", ifr[IFNAMSIZ:], err)
+	if _, err := b.Ioctl(ctx, mem, linux.SIOCGIFFLAGS, 0x10000); err != nil || binary.LittleEndian.Uint16(ifr[linux.IFNAMSIZ:])&inet.IFF_LOOPBACK == 0 {
+		t.Errorf("linux.SIOCGIFFLAGS: %x %v", ifr[linux.IFNAMSIZ:], err)
 	}
-	if _, err := b.Ioctl(ctx, mem, SIOCGIFMTU, uintptr(mem.base)+uintptr(len(mem.b)-8)); err != errno.EFAULT {
-		t.Errorf("SIOCGIFMTU past the end: %v", err)
+	if _, err := b.Ioctl(ctx, mem, linux.SIOCGIFMTU, uintptr(mem.base)+uintptr(len(mem.b)-8)); err != errno.EFAULT {
+		t.Errorf("linux.SIOCGIFMTU past the end: %v", err)
 	}
 
-	// SIOCGIFCONF: a NULL buffer asks for the length, then the records.
-	ifc := mem.b[:SizeofIFConf]
+	// linux.SIOCGIFCONF: a NULL buffer asks for the length, then the records.
+	ifc := mem.b[:linux.SizeofIfconf]
 	clear(ifc)
-	if _, err := b.Ioctl(ctx, mem, SIOCGIFCONF, 0x10000); err != nil {
+	if _, err := b.Ioctl(ctx, mem, linux.SIOCGIFCONF, 0x10000); err != nil {
 		t.Fatal(err)
 	}
 	need := int(binary.LittleEndian.Uint32(ifc))
-	if need == 0 || need%SizeofIFReq != 0 {
-		t.Fatalf("SIOCGIFCONF length: %d", need)
+	if need == 0 || need%linux.SizeofIfreq != 0 {
+		t.Fatalf("linux.SIOCGIFCONF length: %d", need)
 	}
 	binary.LittleEndian.PutUint32(ifc, uint32(need))
 	binary.LittleEndian.PutUint64(ifc[8:], 0x10000+64)
-	if _, err := b.Ioctl(ctx, mem, SIOCGIFCONF, 0x10000); err != nil {
+	if _, err := b.Ioctl(ctx, mem, linux.SIOCGIFCONF, 0x10000); err != nil {
 		t.Fatal(err)
 	}
 	if got := int(binary.LittleEndian.Uint32(ifc)); got != need {
-		t.Errorf("SIOCGIFCONF filled %d of %d", got, need)
+		t.Errorf("linux.SIOCGIFCONF filled %d of %d", got, need)
 	}
 	found := false
-	for off := 64; off < 64+need; off += SizeofIFReq {
-		rec := mem.b[off : off+SizeofIFReq]
-		if string(rec[:3]) == "lo\x00" && bytes.Equal(rec[IFNAMSIZ+4:IFNAMSIZ+8], []byte{127, 0, 0, 1}) {
+	for off := 64; off < 64+need; off += linux.SizeofIfreq {
+		rec := mem.b[off : off+linux.SizeofIfreq]
+		if string(rec[:3]) == "lo\x00" && bytes.Equal(rec[linux.IFNAMSIZ+4:linux.IFNAMSIZ+8], []byte{127, 0, 0, 1}) {
 			found = true
 		}
 	}
 	if !found {
-		t.Errorf("SIOCGIFCONF has no lo 127.0.0.1: %x", mem.b[64:64+need])
+		t.Errorf("linux.SIOCGIFCONF has no lo 127.0.0.1: %x", mem.b[64:64+need])
 	}
 }
 
@@ -612,12 +612,12 @@ func TestPingSocket(t *testing.T) {
 	// first, whatever its capabilities.
 	hostConfig.pingLow.Store(100)
 	hostConfig.pingHigh.Store(200)
-	if _, err := socket.New(fakeCtx{uid: 0}, linux.AF_INET, linux.SOCK_DGRAM, IPPROTO_ICMP, 0); err != errno.EACCES {
+	if _, err := socket.New(fakeCtx{uid: 0}, linux.AF_INET, linux.SOCK_DGRAM, linux.IPPROTO_ICMP, 0); err != errno.EACCES {
 		t.Fatalf("ping socket for gid 0 outside the range: %v", err)
 	}
 	hostConfig.pingLow.Store(0)
 	hostConfig.pingHigh.Store(2000)
-	f, err := socket.New(ctx, linux.AF_INET, linux.SOCK_DGRAM, IPPROTO_ICMP, 0)
+	f, err := socket.New(ctx, linux.AF_INET, linux.SOCK_DGRAM, linux.IPPROTO_ICMP, 0)
 	if err == errno.EACCES {
 		t.Skip("the host refuses ping sockets to the sentry's group (net.ipv4.ping_group_range)")
 	}
@@ -751,7 +751,7 @@ func TestAcceptWaits(t *testing.T) {
 
 func TestIPv6Loopback(t *testing.T) {
 	_, l := newSock(t, linux.AF_INET6, linux.SOCK_STREAM, 0, 0)
-	sa := make([]byte, SizeofSockAddrInet6)
+	sa := make([]byte, linux.SizeofSockAddrInet6)
 	binary.LittleEndian.PutUint16(sa, linux.AF_INET6)
 	sa[8+15] = 1 // ::1
 	if err := l.Bind(ctx, sa); err == errno.EADDRNOTAVAIL {
@@ -765,7 +765,7 @@ func TestIPv6Loopback(t *testing.T) {
 	addr, _ := l.GetSockName(ctx)
 	_, c := newSock(t, linux.AF_INET6, linux.SOCK_STREAM, 0, 0)
 	// The RFC 2133 length (no sin6_scope_id) is accepted.
-	if err := c.Connect(ctx, addr[:SIN6_LEN_RFC2133], false); err != nil {
+	if err := c.Connect(ctx, addr[:linux.SIN6_LEN_RFC2133], false); err != nil {
 		t.Fatalf("connect to [::1]: %v", err)
 	}
 	f, peer, err := l.Accept(ctx, 0, false)
@@ -773,7 +773,7 @@ func TestIPv6Loopback(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.DecRef()
-	if len(peer) != SizeofSockAddrInet6 || addrFamily(peer) != linux.AF_INET6 {
+	if len(peer) != linux.SizeofSockAddrInet6 || addrFamily(peer) != linux.AF_INET6 {
 		t.Errorf("peer: %x", peer)
 	}
 }
@@ -782,8 +782,8 @@ func TestControlMessages(t *testing.T) {
 	a, _ := boundUDP(t)
 	b, bAddr := boundUDP(t)
 	one := binary.LittleEndian.AppendUint32(nil, 1)
-	for _, opt := range []int{IP_PKTINFO, IP_RECVTTL} {
-		if err := b.SetSockOpt(ctx, SOL_IP, opt, one); err != nil {
+	for _, opt := range []int{linux.IP_PKTINFO, linux.IP_RECVTTL} {
+		if err := b.SetSockOpt(ctx, linux.SOL_IP, opt, one); err != nil {
 			t.Fatalf("setsockopt(%d): %v", opt, err)
 		}
 	}
@@ -799,10 +799,10 @@ func TestControlMessages(t *testing.T) {
 	var pktinfo, ttl bool
 	for _, m := range res.Control.Extra {
 		switch {
-		case m.Level == SOL_IP && m.Type == IP_PKTINFO && len(m.Data) == 12:
+		case m.Level == linux.SOL_IP && m.Type == linux.IP_PKTINFO && len(m.Data) == 12:
 			// struct in_pktinfo: ifindex, spec_dst, addr.
 			pktinfo = bytes.Equal(m.Data[8:], loopback[:])
-		case m.Level == SOL_IP && m.Type == IP_TTL && len(m.Data) == 4:
+		case m.Level == linux.SOL_IP && m.Type == linux.IP_TTL && len(m.Data) == 4:
 			ttl = binary.LittleEndian.Uint32(m.Data) > 0
 		}
 	}
@@ -814,9 +814,9 @@ func TestControlMessages(t *testing.T) {
 		t.Errorf("recv without control: %+v %v", res.Control, err)
 	}
 
-	// IP_RECVERR: an ICMP port unreachable is queued on the error queue,
+	// linux.IP_RECVERR: an ICMP port unreachable is queued on the error queue,
 	// which is read without waiting.
-	if err := a.SetSockOpt(ctx, SOL_IP, IP_RECVERR, one); err != nil {
+	if err := a.SetSockOpt(ctx, linux.SOL_IP, linux.IP_RECVERR, one); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := a.RecvMsg(ctx, 4, linux.MSG_ERRQUEUE, false, true); err != errno.EAGAIN {
@@ -844,7 +844,7 @@ func TestControlMessages(t *testing.T) {
 		}
 	}
 	_, res, err = a.RecvMsg(ctx, 4, linux.MSG_ERRQUEUE, false, true)
-	if err != nil || len(res.Control.Extra) != 1 || res.Control.Extra[0].Type != IP_RECVERR {
+	if err != nil || len(res.Control.Extra) != 1 || res.Control.Extra[0].Type != linux.IP_RECVERR {
 		t.Fatalf("error queue: %+v %v", res.Control.Extra, err)
 	}
 	// struct sock_extended_err starts with ee_errno.

@@ -183,7 +183,7 @@ type ifconf struct {
 	buf *byte
 }
 
-// hostIfconf is SIOCGIFCONF into buf: with a nil buf, the length the
+// hostIfconf is linux.SIOCGIFCONF into buf: with a nil buf, the length the
 // records would take; otherwise as many records as fit, and their length.
 func hostIfconf(fd int, buf []byte, nilBuf bool) (int, error) {
 	var dummy [1]byte
@@ -192,7 +192,7 @@ func hostIfconf(fd int, buf []byte, nilBuf bool) (int, error) {
 		// An empty buffer that is not NULL: nothing fits.
 		ic.buf = &dummy[0]
 	}
-	_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), SIOCGIFCONF, uintptr(unsafe.Pointer(&ic)))
+	_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.SIOCGIFCONF, uintptr(unsafe.Pointer(&ic)))
 	if e != 0 {
 		return 0, e
 	}

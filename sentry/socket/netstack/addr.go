@@ -10,15 +10,6 @@ import (
 	"github.com/runsc-lite/runsc-lite/abi/linux/errno"
 )
 
-// Sizes of the IP socket addresses: sockaddr_in, and sockaddr_in6 with and
-// without sin6_scope_id (SIN6_LEN_RFC2133 is the shorter one, which Linux
-// still accepts).
-const (
-	sizeofSockAddrInet  = 16
-	sizeofSockAddrInet6 = 28
-	sin6LenRFC2133      = 24
-)
-
 // addrUse says what an address is for: the checks differ a little between
 // bind(2), connect(2) and sendto(2) (net/ipv4/af_inet.c, net/ipv6/af_inet6.c,
 // ip4_datagram_connect, udp_sendmsg).
@@ -57,7 +48,7 @@ func parseAddr(family int, b []byte, use addrUse, dgram bool) (tcpip.FullAddress
 	}
 	switch family {
 	case linux.AF_INET:
-		if len(b) < sizeofSockAddrInet {
+		if len(b) < linux.SizeofSockAddrInet {
 			return tcpip.FullAddress{}, errno.EINVAL
 		}
 		// "AF_UNSPEC with INADDR_ANY" binds as AF_INET, for old
@@ -68,7 +59,7 @@ func parseAddr(family int, b []byte, use addrUse, dgram bool) (tcpip.FullAddress
 		}
 		return parseInet(b)
 	case linux.AF_INET6:
-		if len(b) < sin6LenRFC2133 {
+		if len(b) < linux.SIN6_LEN_RFC2133 {
 			return tcpip.FullAddress{}, errno.EINVAL
 		}
 		if fam != linux.AF_INET6 {
@@ -80,7 +71,7 @@ func parseAddr(family int, b []byte, use addrUse, dgram bool) (tcpip.FullAddress
 		if !isZero(ip[:]) {
 			a.Addr = tcpip.AddrFrom16(ip)
 		}
-		if len(b) >= sizeofSockAddrInet6 {
+		if len(b) >= linux.SizeofSockAddrInet6 {
 			if scope := binary.LittleEndian.Uint32(b[24:]); scope != 0 && header.IsV6LinkLocalUnicastAddress(a.Addr) {
 				a.NIC = tcpip.NICID(scope)
 			}
@@ -92,7 +83,7 @@ func parseAddr(family int, b []byte, use addrUse, dgram bool) (tcpip.FullAddress
 
 // parseInet decodes a sockaddr_in whose length was checked.
 func parseInet(b []byte) (tcpip.FullAddress, error) {
-	if len(b) < sizeofSockAddrInet {
+	if len(b) < linux.SizeofSockAddrInet {
 		return tcpip.FullAddress{}, errno.EINVAL
 	}
 	a := tcpip.FullAddress{Port: binary.BigEndian.Uint16(b[2:])}
@@ -117,7 +108,7 @@ func isZero(b []byte) bool {
 func sockaddr(family int, a tcpip.FullAddress) []byte {
 	le, be := binary.LittleEndian, binary.BigEndian
 	if family == linux.AF_INET {
-		b := make([]byte, sizeofSockAddrInet)
+		b := make([]byte, linux.SizeofSockAddrInet)
 		le.PutUint16(b, linux.AF_INET)
 		be.PutUint16(b[2:], a.Port)
 		switch a.Addr.Len() {
@@ -130,7 +121,7 @@ func sockaddr(family int, a tcpip.FullAddress) []byte {
 		}
 		return b
 	}
-	b := make([]byte, sizeofSockAddrInet6)
+	b := make([]byte, linux.SizeofSockAddrInet6)
 	le.PutUint16(b, linux.AF_INET6)
 	be.PutUint16(b[2:], a.Port)
 	switch a.Addr.Len() {

@@ -24,15 +24,6 @@ import (
 	"github.com/runsc-lite/runsc-lite/sentry/socket/ifioctl"
 )
 
-// IP protocol numbers, from <linux/in.h>.
-const (
-	ipprotoIP     = 0
-	ipprotoICMP   = 1
-	ipprotoTCP    = 6
-	ipprotoUDP    = 17
-	ipprotoICMPv6 = 58
-)
-
 // EventRdHUp is POLLRDHUP.
 const EventRdHUp vfs.EventMask = 0x2000
 
@@ -105,18 +96,18 @@ type provider struct {
 func (p provider) transport(typ, protocol int) (tcpip.TransportProtocolNumber, int, error) {
 	switch typ {
 	case linux.SOCK_STREAM:
-		if protocol == ipprotoIP || protocol == ipprotoTCP {
-			return tcp.ProtocolNumber, ipprotoTCP, nil
+		if protocol == linux.IPPROTO_IP || protocol == linux.IPPROTO_TCP {
+			return tcp.ProtocolNumber, linux.IPPROTO_TCP, nil
 		}
 		return 0, 0, errno.EPROTONOSUPPORT
 	case linux.SOCK_DGRAM:
 		switch {
-		case protocol == ipprotoIP || protocol == ipprotoUDP:
-			return udp.ProtocolNumber, ipprotoUDP, nil
-		case protocol == ipprotoICMP && p.family == linux.AF_INET:
-			return icmp.ProtocolNumber4, ipprotoICMP, nil
-		case protocol == ipprotoICMPv6 && p.family == linux.AF_INET6:
-			return icmp.ProtocolNumber6, ipprotoICMPv6, nil
+		case protocol == linux.IPPROTO_IP || protocol == linux.IPPROTO_UDP:
+			return udp.ProtocolNumber, linux.IPPROTO_UDP, nil
+		case protocol == linux.IPPROTO_ICMP && p.family == linux.AF_INET:
+			return icmp.ProtocolNumber4, linux.IPPROTO_ICMP, nil
+		case protocol == linux.IPPROTO_ICMPV6 && p.family == linux.AF_INET6:
+			return icmp.ProtocolNumber6, linux.IPPROTO_ICMPV6, nil
 		}
 		return 0, 0, errno.EPROTONOSUPPORT
 	case linux.SOCK_RAW:

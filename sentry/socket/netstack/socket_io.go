@@ -98,30 +98,30 @@ func (s *Socket) sendControl(msgs []socket.Cmsg) (tcpip.SendableControlMessages,
 	}
 	for _, m := range msgs {
 		switch {
-		case m.Level == solIP && s.family == linux.AF_INET:
+		case m.Level == linux.SOL_IP && s.family == linux.AF_INET:
 			switch m.Type {
-			case ipTTL:
+			case linux.IP_TTL:
 				v, ok := intOf(m)
 				if !ok || v < 1 || v > 255 {
 					return cm, errno.EINVAL
 				}
 				cm.HasTTL, cm.TTL = true, uint8(v)
-			case ipTOS:
+			case linux.IP_TOS:
 				// An int or a byte; netstack cannot set it per
 				// datagram, so it is checked and dropped.
 				if len(m.Data) != 4 && len(m.Data) != 1 {
 					return cm, errno.EINVAL
 				}
-			case ipPktInfo:
+			case linux.IP_PKTINFO:
 				if len(m.Data) != 12 {
 					return cm, errno.EINVAL
 				}
 			default:
 				return cm, errno.EINVAL
 			}
-		case m.Level == solIPv6 && s.family == linux.AF_INET6:
+		case m.Level == linux.SOL_IPV6 && s.family == linux.AF_INET6:
 			switch m.Type {
-			case ipv6HopLimit:
+			case linux.IPV6_HOPLIMIT:
 				v, ok := intOf(m)
 				if !ok || v < -1 || v > 255 {
 					return cm, errno.EINVAL
@@ -129,11 +129,11 @@ func (s *Socket) sendControl(msgs []socket.Cmsg) (tcpip.SendableControlMessages,
 				if v >= 0 {
 					cm.HasHopLimit, cm.HopLimit = true, uint8(v)
 				}
-			case ipv6TClass:
+			case linux.IPV6_TCLASS:
 				if v, ok := intOf(m); !ok || v < -1 || v > 255 {
 					return cm, errno.EINVAL
 				}
-			case ipv6PktInfo:
+			case linux.IPV6_PKTINFO:
 				if len(m.Data) != 20 {
 					return cm, errno.EINVAL
 				}
@@ -303,15 +303,6 @@ func (s *Socket) recv(ctx socket.Context, dst sink, flags int, nonblocking bool)
 	return res, err
 }
 
-// Control message types, from <linux/in.h>, <linux/in6.h> and
-// <asm-generic/socket.h>.
-const (
-	scmTimestamp   = 29 // SO_TIMESTAMP_OLD
-	scmTimestampNS = 35 // SO_TIMESTAMPNS_OLD
-	ipv6PktInfo    = 50
-	ipv6HopLimit   = 52
-)
-
 // controlMessages encodes a datagram's control messages that the socket
 // asked for, in the order udp_recvmsg writes them: the timestamp
 // (sock_recv_cmsgs), then ip_cmsg_recv_offset's IP_PKTINFO, IP_TTL and
@@ -331,10 +322,10 @@ func (s *Socket) controlMessages(cm *tcpip.ReceivableControlMessages) []socket.C
 		b := le.AppendUint64(nil, uint64(t.Unix()))
 		if tsNS {
 			b = le.AppendUint64(b, uint64(t.Nanosecond()))
-			out = append(out, socket.Cmsg{Level: linux.SOL_SOCKET, Type: scmTimestampNS, Data: b})
+			out = append(out, socket.Cmsg{Level: linux.SOL_SOCKET, Type: linux.SO_TIMESTAMPNS, Data: b})
 		} else {
 			b = le.AppendUint64(b, uint64(t.Nanosecond()/1000))
-			out = append(out, socket.Cmsg{Level: linux.SOL_SOCKET, Type: scmTimestamp, Data: b})
+			out = append(out, socket.Cmsg{Level: linux.SOL_SOCKET, Type: linux.SO_TIMESTAMP, Data: b})
 		}
 	}
 	if cm.HasIPPacketInfo {
@@ -342,26 +333,26 @@ func (s *Socket) controlMessages(cm *tcpip.ReceivableControlMessages) []socket.C
 		b := le.AppendUint32(nil, uint32(cm.PacketInfo.NIC))
 		b = append(b, addrBytes(linux.AF_INET, cm.PacketInfo.LocalAddr)...)
 		b = append(b, addrBytes(linux.AF_INET, cm.PacketInfo.DestinationAddr)...)
-		out = append(out, socket.Cmsg{Level: solIP, Type: ipPktInfo, Data: b})
+		out = append(out, socket.Cmsg{Level: linux.SOL_IP, Type: linux.IP_PKTINFO, Data: b})
 	}
 	if cm.HasTTL {
-		out = append(out, socket.Cmsg{Level: solIP, Type: ipTTL, Data: socket.Int32Bytes(int32(cm.TTL))})
+		out = append(out, socket.Cmsg{Level: linux.SOL_IP, Type: linux.IP_TTL, Data: socket.Int32Bytes(int32(cm.TTL))})
 	}
 	if cm.HasTOS {
 		// IP_TOS comes as one byte (ip_cmsg_recv_tos).
-		out = append(out, socket.Cmsg{Level: solIP, Type: ipTOS, Data: []byte{cm.TOS}})
+		out = append(out, socket.Cmsg{Level: linux.SOL_IP, Type: linux.IP_TOS, Data: []byte{cm.TOS}})
 	}
 	if cm.HasIPv6PacketInfo {
 		// struct in6_pktinfo: ipi6_addr, ipi6_ifindex.
 		b := append([]byte(nil), addrBytes(linux.AF_INET6, cm.IPv6PacketInfo.Addr)...)
 		b = le.AppendUint32(b, uint32(cm.IPv6PacketInfo.NIC))
-		out = append(out, socket.Cmsg{Level: solIPv6, Type: ipv6PktInfo, Data: b})
+		out = append(out, socket.Cmsg{Level: linux.SOL_IPV6, Type: linux.IPV6_PKTINFO, Data: b})
 	}
 	if cm.HasHopLimit {
-		out = append(out, socket.Cmsg{Level: solIPv6, Type: ipv6HopLimit, Data: socket.Int32Bytes(int32(cm.HopLimit))})
+		out = append(out, socket.Cmsg{Level: linux.SOL_IPV6, Type: linux.IPV6_HOPLIMIT, Data: socket.Int32Bytes(int32(cm.HopLimit))})
 	}
 	if cm.HasTClass {
-		out = append(out, socket.Cmsg{Level: solIPv6, Type: ipv6TClass, Data: socket.Int32Bytes(int32(cm.TClass))})
+		out = append(out, socket.Cmsg{Level: linux.SOL_IPV6, Type: linux.IPV6_TCLASS, Data: socket.Int32Bytes(int32(cm.TClass))})
 	}
 	return out
 }

@@ -12,81 +12,10 @@ import (
 	"github.com/runsc-lite/runsc-lite/sentry/socket"
 )
 
-// Option levels and names beyond SOL_SOCKET's, from <linux/in.h>,
-// <linux/in6.h> and <linux/tcp.h>.
-const (
-	solIP   = 0
-	solTCP  = 6
-	solUDP  = 17
-	solIPv6 = 41
-
-	ipTOS            = 1
-	ipTTL            = 2
-	ipHdrIncl        = 3
-	ipOptions        = 4
-	ipRecvOpts       = 6
-	ipRetOpts        = 7
-	ipPktInfo        = 8
-	ipMTUDiscover    = 10
-	ipRecvErr        = 11
-	ipRecvTTL        = 12
-	ipRecvTOS        = 13
-	ipMTU            = 14
-	ipFreebind       = 15
-	ipMulticastIF    = 32
-	ipMulticastTTL   = 33
-	ipMulticastLoop  = 34
-	ipAddMembership  = 35
-	ipDropMembership = 36
-	ipMulticastAll   = 49
-
-	tcpNoDelay      = 1
-	tcpMaxSeg       = 2
-	tcpCork         = 3
-	tcpKeepIdle     = 4
-	tcpKeepIntvl    = 5
-	tcpKeepCnt      = 6
-	tcpSynCnt       = 7
-	tcpLinger2      = 8
-	tcpDeferAccept  = 9
-	tcpWindowClamp  = 10
-	tcpInfo         = 11
-	tcpQuickAck     = 12
-	tcpCongestion   = 13
-	tcpUserTimeout  = 18
-	tcpFastOpen     = 23
-	tcpNotSentLowat = 25
-
-	ipv6UnicastHops   = 16
-	ipv6MulticastIF   = 17
-	ipv6MulticastHops = 18
-	ipv6MulticastLoop = 19
-	ipv6JoinGroup     = 20
-	ipv6LeaveGroup    = 21
-	ipv6MTUDiscover   = 23
-	ipv6RecvErr       = 25
-	ipv6V6Only        = 26
-	ipv6RecvPktInfo   = 49
-	ipv6RecvHopLimit  = 51
-	ipv6RecvTClass    = 66
-	ipv6TClass        = 67
-
-	soTimestamp   = 29
-	soTimestampNS = 35
-	soBindToDev   = 25
-	soMark        = 36
-	soCookie      = 57
-	soIncomingCPU = 49
-	soBusyPoll    = 46
-
-	// sizeofTCPInfo is how much of struct tcp_info TCP_INFO returns:
-	// the fields up to tcpi_total_retrans and the 64-bit counters after
-	// them, zero where netstack keeps no count.
-	sizeofTCPInfo = 232
-)
-
-// capNetAdmin is CAP_NET_ADMIN from <linux/capability.h>.
-const capNetAdmin = 12
+// sizeofTCPInfo is how much of struct tcp_info TCP_INFO returns: the
+// fields up to tcpi_total_retrans and the 64-bit counters after them, zero
+// where netstack keeps no count.
+const sizeofTCPInfo = 232
 
 // GetSockOpt implements socket.Socket. The whole value is returned; the
 // syscall layer cuts it to the caller's length.
@@ -94,22 +23,22 @@ func (s *Socket) GetSockOpt(ctx socket.Context, level, name int, outLen int) ([]
 	switch level {
 	case linux.SOL_SOCKET:
 		return s.getSocketOpt(name)
-	case solTCP:
+	case linux.SOL_TCP:
 		if !s.isStream() {
 			return nil, errno.EOPNOTSUPP
 		}
 		return s.getTCPOpt(name)
-	case solIP:
-		if s.family != linux.AF_INET && name != ipTOS && name != ipTTL {
+	case linux.SOL_IP:
+		if s.family != linux.AF_INET && name != linux.IP_TOS && name != linux.IP_TTL {
 			return nil, errno.ENOPROTOOPT
 		}
 		return s.getIPOpt(name)
-	case solIPv6:
+	case linux.SOL_IPV6:
 		if s.family != linux.AF_INET6 {
 			return nil, errno.ENOPROTOOPT
 		}
 		return s.getIPv6Opt(name)
-	case solUDP:
+	case linux.SOL_UDP:
 		if s.isStream() {
 			return nil, errno.EOPNOTSUPP
 		}
@@ -165,13 +94,13 @@ func (s *Socket) getSocketOpt(name int) ([]byte, error) {
 		b := socket.Int32Bytes(0)
 		b = binary.LittleEndian.AppendUint32(b, ^uint32(0))
 		return binary.LittleEndian.AppendUint32(b, ^uint32(0)), nil
-	case soMark:
+	case linux.SO_MARK:
 		return socket.Int32Bytes(int32(so.GetMark())), nil
-	case soBindToDev:
+	case linux.SO_BINDTODEVICE:
 		return nil, errno.ENOPROTOOPT
-	case soCookie:
+	case linux.SO_COOKIE:
 		return binary.LittleEndian.AppendUint64(nil, s.ino), nil
-	case soIncomingCPU, soBusyPoll:
+	case linux.SO_INCOMING_CPU, linux.SO_BUSY_POLL:
 		return socket.Int32Bytes(0), nil
 	}
 	s.mu.Lock()
@@ -185,9 +114,9 @@ func (s *Socket) getSocketOpt(name int) ([]byte, error) {
 		return socket.BoolBytes(s.dontRoute), nil
 	case linux.SO_OOBINLINE:
 		return socket.BoolBytes(s.oobInline), nil
-	case soTimestamp:
+	case linux.SO_TIMESTAMP:
 		return socket.BoolBytes(s.timestamp), nil
-	case soTimestampNS:
+	case linux.SO_TIMESTAMPNS:
 		return socket.BoolBytes(s.timestampNS), nil
 	}
 	return nil, errno.ENOPROTOOPT
@@ -219,43 +148,43 @@ func errnoValue(err tcpip.Error) int {
 func (s *Socket) getTCPOpt(name int) ([]byte, error) {
 	so := s.ep.SocketOptions()
 	switch name {
-	case tcpNoDelay:
+	case linux.TCP_NODELAY:
 		return socket.BoolBytes(!so.GetDelayOption()), nil
-	case tcpCork:
+	case linux.TCP_CORK:
 		return socket.BoolBytes(so.GetCorkOption()), nil
-	case tcpQuickAck:
+	case linux.TCP_QUICKACK:
 		return socket.BoolBytes(so.GetQuickAck()), nil
-	case tcpKeepIdle:
+	case linux.TCP_KEEPIDLE:
 		var v tcpip.KeepaliveIdleOption
 		if err := s.ep.GetSockOpt(&v); err != nil {
 			return nil, errnoOf(err)
 		}
 		return socket.Int32Bytes(int32(time.Duration(v) / time.Second)), nil
-	case tcpKeepIntvl:
+	case linux.TCP_KEEPINTVL:
 		var v tcpip.KeepaliveIntervalOption
 		if err := s.ep.GetSockOpt(&v); err != nil {
 			return nil, errnoOf(err)
 		}
 		return socket.Int32Bytes(int32(time.Duration(v) / time.Second)), nil
-	case tcpUserTimeout:
+	case linux.TCP_USER_TIMEOUT:
 		var v tcpip.TCPUserTimeoutOption
 		if err := s.ep.GetSockOpt(&v); err != nil {
 			return nil, errnoOf(err)
 		}
 		return socket.Int32Bytes(int32(time.Duration(v) / time.Millisecond)), nil
-	case tcpLinger2:
+	case linux.TCP_LINGER2:
 		var v tcpip.TCPLingerTimeoutOption
 		if err := s.ep.GetSockOpt(&v); err != nil {
 			return nil, errnoOf(err)
 		}
 		return socket.Int32Bytes(int32(time.Duration(v) / time.Second)), nil
-	case tcpDeferAccept:
+	case linux.TCP_DEFER_ACCEPT:
 		var v tcpip.TCPDeferAcceptOption
 		if err := s.ep.GetSockOpt(&v); err != nil {
 			return nil, errnoOf(err)
 		}
 		return socket.Int32Bytes(int32(time.Duration(v) / time.Second)), nil
-	case tcpCongestion:
+	case linux.TCP_CONGESTION:
 		var v tcpip.CongestionControlOption
 		if err := s.ep.GetSockOpt(&v); err != nil {
 			return nil, errnoOf(err)
@@ -264,15 +193,15 @@ func (s *Socket) getTCPOpt(name int) ([]byte, error) {
 		b := make([]byte, 16)
 		copy(b, v)
 		return b, nil
-	case tcpKeepCnt, tcpMaxSeg, tcpSynCnt, tcpWindowClamp:
-		opt := map[int]tcpip.SockOptInt{tcpKeepCnt: tcpip.KeepaliveCountOption, tcpMaxSeg: tcpip.MaxSegOption,
-			tcpSynCnt: tcpip.TCPSynCountOption, tcpWindowClamp: tcpip.TCPWindowClampOption}[name]
+	case linux.TCP_KEEPCNT, linux.TCP_MAXSEG, linux.TCP_SYNCNT, linux.TCP_WINDOW_CLAMP:
+		opt := map[int]tcpip.SockOptInt{linux.TCP_KEEPCNT: tcpip.KeepaliveCountOption, linux.TCP_MAXSEG: tcpip.MaxSegOption,
+			linux.TCP_SYNCNT: tcpip.TCPSynCountOption, linux.TCP_WINDOW_CLAMP: tcpip.TCPWindowClampOption}[name]
 		v, err := s.ep.GetSockOptInt(opt)
 		if err != nil {
 			return nil, errnoOf(err)
 		}
 		return socket.Int32Bytes(int32(v)), nil
-	case tcpInfo:
+	case linux.TCP_INFO:
 		var v tcpip.TCPInfoOption
 		if err := s.ep.GetSockOpt(&v); err != nil {
 			return nil, errnoOf(err)
@@ -296,7 +225,7 @@ func (s *Socket) getTCPOpt(name int) ([]byte, error) {
 			le.PutUint32(b[88:], 1)
 		}
 		return b, nil
-	case tcpFastOpen, tcpNotSentLowat:
+	case linux.TCP_FASTOPEN, linux.TCP_NOTSENT_LOWAT:
 		return socket.Int32Bytes(0), nil
 	}
 	return nil, errno.ENOPROTOOPT
@@ -305,13 +234,13 @@ func (s *Socket) getTCPOpt(name int) ([]byte, error) {
 func (s *Socket) getIPOpt(name int) ([]byte, error) {
 	so := s.ep.SocketOptions()
 	switch name {
-	case ipTOS:
+	case linux.IP_TOS:
 		v, err := s.ep.GetSockOptInt(tcpip.IPv4TOSOption)
 		if err != nil {
 			return nil, errnoOf(err)
 		}
 		return socket.Int32Bytes(int32(v)), nil
-	case ipTTL:
+	case linux.IP_TTL:
 		v, err := s.ep.GetSockOptInt(tcpip.IPv4TTLOption)
 		if err != nil {
 			return nil, errnoOf(err)
@@ -320,15 +249,15 @@ func (s *Socket) getIPOpt(name int) ([]byte, error) {
 			v = 64 // The route's default (net.ipv4.ip_default_ttl).
 		}
 		return socket.Int32Bytes(int32(v)), nil
-	case ipMulticastTTL:
+	case linux.IP_MULTICAST_TTL:
 		v, err := s.ep.GetSockOptInt(tcpip.MulticastTTLOption)
 		if err != nil {
 			return nil, errnoOf(err)
 		}
 		return socket.Int32Bytes(int32(v)), nil
-	case ipMulticastLoop:
+	case linux.IP_MULTICAST_LOOP:
 		return socket.BoolBytes(so.GetMulticastLoop()), nil
-	case ipMulticastIF:
+	case linux.IP_MULTICAST_IF:
 		var v tcpip.MulticastInterfaceOption
 		if err := s.ep.GetSockOpt(&v); err != nil {
 			return nil, errnoOf(err)
@@ -338,32 +267,32 @@ func (s *Socket) getIPOpt(name int) ([]byte, error) {
 			copy(b, v.InterfaceAddr.AsSlice())
 		}
 		return b, nil
-	case ipMulticastAll:
+	case linux.IP_MULTICAST_ALL:
 		return socket.Int32Bytes(1), nil
-	case ipRecvTOS:
+	case linux.IP_RECVTOS:
 		return socket.BoolBytes(so.GetReceiveTOS()), nil
-	case ipRecvTTL:
+	case linux.IP_RECVTTL:
 		return socket.BoolBytes(so.GetReceiveTTL()), nil
-	case ipPktInfo:
+	case linux.IP_PKTINFO:
 		return socket.BoolBytes(so.GetReceivePacketInfo()), nil
-	case ipRecvErr:
+	case linux.IP_RECVERR:
 		return socket.BoolBytes(so.GetIPv4RecvError()), nil
-	case ipHdrIncl:
+	case linux.IP_HDRINCL:
 		return socket.BoolBytes(so.GetHeaderIncluded()), nil
-	case ipMTUDiscover:
+	case linux.IP_MTU_DISCOVER:
 		v, err := s.ep.GetSockOptInt(tcpip.MTUDiscoverOption)
 		if err != nil {
 			return nil, errnoOf(err)
 		}
 		return socket.Int32Bytes(int32(v)), nil
-	case ipMTU:
+	case linux.IP_MTU:
 		if _, err := s.ep.GetRemoteAddress(); err != nil {
 			return nil, errno.ENOTCONN
 		}
 		return socket.Int32Bytes(loopbackMTU), nil
-	case ipFreebind, ipRecvOpts, ipRetOpts:
+	case linux.IP_FREEBIND, linux.IP_RECVOPTS, linux.IP_RETOPTS:
 		return socket.Int32Bytes(0), nil
-	case ipOptions:
+	case linux.IP_OPTIONS:
 		return nil, nil
 	}
 	return nil, errno.ENOPROTOOPT
@@ -372,15 +301,15 @@ func (s *Socket) getIPOpt(name int) ([]byte, error) {
 func (s *Socket) getIPv6Opt(name int) ([]byte, error) {
 	so := s.ep.SocketOptions()
 	switch name {
-	case ipv6V6Only:
+	case linux.IPV6_V6ONLY:
 		return socket.BoolBytes(so.GetV6Only()), nil
-	case ipv6TClass:
+	case linux.IPV6_TCLASS:
 		v, err := s.ep.GetSockOptInt(tcpip.IPv6TrafficClassOption)
 		if err != nil {
 			return nil, errnoOf(err)
 		}
 		return socket.Int32Bytes(int32(v)), nil
-	case ipv6UnicastHops:
+	case linux.IPV6_UNICAST_HOPS:
 		v, err := s.ep.GetSockOptInt(tcpip.IPv6HopLimitOption)
 		if err != nil {
 			return nil, errnoOf(err)
@@ -389,29 +318,29 @@ func (s *Socket) getIPv6Opt(name int) ([]byte, error) {
 			v = 64
 		}
 		return socket.Int32Bytes(int32(v)), nil
-	case ipv6MulticastHops:
+	case linux.IPV6_MULTICAST_HOPS:
 		v, err := s.ep.GetSockOptInt(tcpip.MulticastTTLOption)
 		if err != nil {
 			return nil, errnoOf(err)
 		}
 		return socket.Int32Bytes(int32(v)), nil
-	case ipv6MulticastLoop:
+	case linux.IPV6_MULTICAST_LOOP:
 		return socket.BoolBytes(so.GetMulticastLoop()), nil
-	case ipv6MulticastIF:
+	case linux.IPV6_MULTICAST_IF:
 		var v tcpip.MulticastInterfaceOption
 		if err := s.ep.GetSockOpt(&v); err != nil {
 			return nil, errnoOf(err)
 		}
 		return socket.Int32Bytes(int32(v.NIC)), nil
-	case ipv6RecvPktInfo:
+	case linux.IPV6_RECVPKTINFO:
 		return socket.BoolBytes(so.GetIPv6ReceivePacketInfo()), nil
-	case ipv6RecvTClass:
+	case linux.IPV6_RECVTCLASS:
 		return socket.BoolBytes(so.GetReceiveTClass()), nil
-	case ipv6RecvHopLimit:
+	case linux.IPV6_RECVHOPLIMIT:
 		return socket.BoolBytes(so.GetReceiveHopLimit()), nil
-	case ipv6RecvErr:
+	case linux.IPV6_RECVERR:
 		return socket.BoolBytes(so.GetIPv6RecvError()), nil
-	case ipv6MTUDiscover:
+	case linux.IPV6_MTU_DISCOVER:
 		v, err := s.ep.GetSockOptInt(tcpip.MTUDiscoverOption)
 		if err != nil {
 			return nil, errnoOf(err)
@@ -426,19 +355,19 @@ func (s *Socket) SetSockOpt(ctx socket.Context, level, name int, val []byte) err
 	switch level {
 	case linux.SOL_SOCKET:
 		return s.setSocketOpt(ctx, name, val)
-	case solTCP:
+	case linux.SOL_TCP:
 		if !s.isStream() {
 			return errno.EOPNOTSUPP
 		}
 		return s.setTCPOpt(name, val)
-	case solIP:
+	case linux.SOL_IP:
 		return s.setIPOpt(name, val)
-	case solIPv6:
+	case linux.SOL_IPV6:
 		if s.family != linux.AF_INET6 {
 			return errno.ENOPROTOOPT
 		}
 		return s.setIPv6Opt(name, val)
-	case solUDP:
+	case linux.SOL_UDP:
 		if s.isStream() {
 			return errno.EOPNOTSUPP
 		}
@@ -493,7 +422,7 @@ func (s *Socket) setSocketOpt(ctx socket.Context, name int, val []byte) error {
 		secs := max(int32(binary.LittleEndian.Uint32(val[4:])), 0)
 		so.SetLinger(tcpip.LingerOption{Enabled: on, Timeout: time.Duration(secs) * time.Second})
 		return nil
-	case soBindToDev:
+	case linux.SO_BINDTODEVICE:
 		return errno.EPERM
 	}
 	v, err := intVal(val)
@@ -514,7 +443,7 @@ func (s *Socket) setSocketOpt(ctx socket.Context, name int, val []byte) error {
 	case linux.SO_NO_CHECK:
 		so.SetNoChecksum(v != 0)
 	case linux.SO_SNDBUF, linux.SO_SNDBUFFORCE, linux.SO_RCVBUF, linux.SO_RCVBUFFORCE:
-		if (name == linux.SO_SNDBUFFORCE || name == linux.SO_RCVBUFFORCE) && !ctx.Credentials().HasCapability(capNetAdmin) {
+		if (name == linux.SO_SNDBUFFORCE || name == linux.SO_RCVBUFFORCE) && !ctx.Credentials().HasCapability(linux.CAP_NET_ADMIN) {
 			return errno.EPERM
 		}
 		// "The kernel doubles this value (to allow space for
@@ -534,32 +463,32 @@ func (s *Socket) setSocketOpt(ctx socket.Context, name int, val []byte) error {
 		s.mu.Lock()
 		s.rcvLowat = max(v, 1)
 		s.mu.Unlock()
-	case soMark:
-		if !ctx.Credentials().HasCapability(capNetAdmin) {
+	case linux.SO_MARK:
+		if !ctx.Credentials().HasCapability(linux.CAP_NET_ADMIN) {
 			return errno.EPERM
 		}
 		so.SetMark(uint32(v))
 	case linux.SO_PRIORITY:
-		if (v < 0 || v > 6) && !ctx.Credentials().HasCapability(capNetAdmin) {
+		if (v < 0 || v > 6) && !ctx.Credentials().HasCapability(linux.CAP_NET_ADMIN) {
 			return errno.EPERM
 		}
 		s.mu.Lock()
 		s.priority = v
 		s.mu.Unlock()
-	case linux.SO_DONTROUTE, linux.SO_OOBINLINE, soTimestamp, soTimestampNS:
+	case linux.SO_DONTROUTE, linux.SO_OOBINLINE, linux.SO_TIMESTAMP, linux.SO_TIMESTAMPNS:
 		s.mu.Lock()
 		switch name {
 		case linux.SO_DONTROUTE:
 			s.dontRoute = v != 0
 		case linux.SO_OOBINLINE:
 			s.oobInline = v != 0
-		case soTimestamp:
+		case linux.SO_TIMESTAMP:
 			s.timestamp = v != 0
 		default:
 			s.timestampNS = v != 0
 		}
 		s.mu.Unlock()
-	case soBusyPoll, soIncomingCPU:
+	case linux.SO_BUSY_POLL, linux.SO_INCOMING_CPU:
 	default:
 		return errno.ENOPROTOOPT
 	}
@@ -568,7 +497,7 @@ func (s *Socket) setSocketOpt(ctx socket.Context, name int, val []byte) error {
 
 func (s *Socket) setTCPOpt(name int, val []byte) error {
 	so := s.ep.SocketOptions()
-	if name == tcpCongestion {
+	if name == linux.TCP_CONGESTION {
 		n := 0
 		for n < len(val) && val[n] != 0 {
 			n++
@@ -587,54 +516,54 @@ func (s *Socket) setTCPOpt(name int, val []byte) error {
 	// (32767)" else EINVAL (do_tcp_setsockopt).
 	setDur := func(opt tcpip.SettableSocketOption) error { return errnoOf(s.ep.SetSockOpt(opt)) }
 	switch name {
-	case tcpNoDelay:
+	case linux.TCP_NODELAY:
 		so.SetDelayOption(v == 0)
-	case tcpCork:
+	case linux.TCP_CORK:
 		so.SetCorkOption(v != 0)
-	case tcpQuickAck:
+	case linux.TCP_QUICKACK:
 		so.SetQuickAck(v != 0)
-	case tcpKeepIdle:
+	case linux.TCP_KEEPIDLE:
 		if v < 1 || v > 32767 {
 			return errno.EINVAL
 		}
 		o := tcpip.KeepaliveIdleOption(time.Duration(v) * time.Second)
 		return setDur(&o)
-	case tcpKeepIntvl:
+	case linux.TCP_KEEPINTVL:
 		if v < 1 || v > 32767 {
 			return errno.EINVAL
 		}
 		o := tcpip.KeepaliveIntervalOption(time.Duration(v) * time.Second)
 		return setDur(&o)
-	case tcpKeepCnt:
+	case linux.TCP_KEEPCNT:
 		if v < 1 || v > 127 {
 			return errno.EINVAL
 		}
 		return errnoOf(s.ep.SetSockOptInt(tcpip.KeepaliveCountOption, int(v)))
-	case tcpUserTimeout:
+	case linux.TCP_USER_TIMEOUT:
 		if v < 0 {
 			return errno.EINVAL
 		}
 		o := tcpip.TCPUserTimeoutOption(time.Duration(v) * time.Millisecond)
 		return setDur(&o)
-	case tcpLinger2:
+	case linux.TCP_LINGER2:
 		o := tcpip.TCPLingerTimeoutOption(time.Duration(v) * time.Second)
 		return setDur(&o)
-	case tcpDeferAccept:
+	case linux.TCP_DEFER_ACCEPT:
 		o := tcpip.TCPDeferAcceptOption(time.Duration(max(v, 0)) * time.Second)
 		return setDur(&o)
-	case tcpMaxSeg:
+	case linux.TCP_MAXSEG:
 		if v != 0 && (v < 88 || v > 65535-40) {
 			return errno.EINVAL
 		}
 		return errnoOf(s.ep.SetSockOptInt(tcpip.MaxSegOption, int(v)))
-	case tcpSynCnt:
+	case linux.TCP_SYNCNT:
 		if v < 1 || v > 127 {
 			return errno.EINVAL
 		}
 		return errnoOf(s.ep.SetSockOptInt(tcpip.TCPSynCountOption, int(v)))
-	case tcpWindowClamp:
+	case linux.TCP_WINDOW_CLAMP:
 		return errnoOf(s.ep.SetSockOptInt(tcpip.TCPWindowClampOption, int(v)))
-	case tcpFastOpen, tcpNotSentLowat:
+	case linux.TCP_FASTOPEN, linux.TCP_NOTSENT_LOWAT:
 		// Accepted; loopback needs neither.
 	default:
 		return errno.ENOPROTOOPT
@@ -645,16 +574,16 @@ func (s *Socket) setTCPOpt(name int, val []byte) error {
 func (s *Socket) setIPOpt(name int, val []byte) error {
 	so := s.ep.SocketOptions()
 	switch name {
-	case ipAddMembership, ipDropMembership:
-		return s.setMembership(name == ipAddMembership, val)
-	case ipOptions:
+	case linux.IP_ADD_MEMBERSHIP, linux.IP_DROP_MEMBERSHIP:
+		return s.setMembership(name == linux.IP_ADD_MEMBERSHIP, val)
+	case linux.IP_OPTIONS:
 		// Options of up to 40 bytes are accepted and not sent: nothing
 		// on loopback reads them.
 		if len(val) > 40 {
 			return errno.EINVAL
 		}
 		return nil
-	case ipMulticastIF:
+	case linux.IP_MULTICAST_IF:
 		// struct in_addr, ip_mreq or ip_mreqn: the interface address (or
 		// index, in an ip_mreqn).
 		var o tcpip.MulticastInterfaceOption
@@ -678,9 +607,9 @@ func (s *Socket) setIPOpt(name int, val []byte) error {
 		return err
 	}
 	switch name {
-	case ipTOS:
+	case linux.IP_TOS:
 		return errnoOf(s.ep.SetSockOptInt(tcpip.IPv4TOSOption, int(uint8(v))))
-	case ipTTL:
+	case linux.IP_TTL:
 		// -1 restores the default; otherwise 1..255 (do_ip_setsockopt).
 		if v == -1 {
 			v = 0
@@ -688,7 +617,7 @@ func (s *Socket) setIPOpt(name int, val []byte) error {
 			return errno.EINVAL
 		}
 		return errnoOf(s.ep.SetSockOptInt(tcpip.IPv4TTLOption, int(v)))
-	case ipMulticastTTL:
+	case linux.IP_MULTICAST_TTL:
 		if s.isStream() {
 			return errno.ENOPROTOOPT
 		}
@@ -698,22 +627,22 @@ func (s *Socket) setIPOpt(name int, val []byte) error {
 			return errno.EINVAL
 		}
 		return errnoOf(s.ep.SetSockOptInt(tcpip.MulticastTTLOption, int(v)))
-	case ipMulticastLoop:
+	case linux.IP_MULTICAST_LOOP:
 		so.SetMulticastLoop(v != 0)
-	case ipRecvTOS:
+	case linux.IP_RECVTOS:
 		so.SetReceiveTOS(v != 0)
-	case ipRecvTTL:
+	case linux.IP_RECVTTL:
 		so.SetReceiveTTL(v != 0)
-	case ipPktInfo:
+	case linux.IP_PKTINFO:
 		so.SetReceivePacketInfo(v != 0)
-	case ipRecvErr:
+	case linux.IP_RECVERR:
 		so.SetIPv4RecvError(v != 0)
-	case ipMTUDiscover:
+	case linux.IP_MTU_DISCOVER:
 		if v < 0 || v > 5 {
 			return errno.EINVAL
 		}
 		return errnoOf(s.ep.SetSockOptInt(tcpip.MTUDiscoverOption, int(v)))
-	case ipFreebind, ipMulticastAll, ipRecvOpts, ipRetOpts:
+	case linux.IP_FREEBIND, linux.IP_MULTICAST_ALL, linux.IP_RECVOPTS, linux.IP_RETOPTS:
 		// Stored nowhere: loopback traffic carries no IP options.
 	default:
 		return errno.ENOPROTOOPT
@@ -744,13 +673,13 @@ func (s *Socket) setMembership(join bool, val []byte) error {
 
 func (s *Socket) setIPv6Opt(name int, val []byte) error {
 	so := s.ep.SocketOptions()
-	if name == ipv6JoinGroup || name == ipv6LeaveGroup {
+	if name == linux.IPV6_ADD_MEMBERSHIP || name == linux.IPV6_DROP_MEMBERSHIP {
 		// struct ipv6_mreq: the group and an interface index.
 		if len(val) < 20 {
 			return errno.EINVAL
 		}
 		m := tcpip.MembershipOption{MulticastAddr: tcpip.AddrFrom16([16]byte(val[0:16])), NIC: tcpip.NICID(binary.LittleEndian.Uint32(val[16:]))}
-		if name == ipv6JoinGroup {
+		if name == linux.IPV6_ADD_MEMBERSHIP {
 			o := tcpip.AddMembershipOption(m)
 			return errnoOf(s.ep.SetSockOpt(&o))
 		}
@@ -762,14 +691,14 @@ func (s *Socket) setIPv6Opt(name int, val []byte) error {
 		return err
 	}
 	switch name {
-	case ipv6V6Only:
+	case linux.IPV6_V6ONLY:
 		// "IPV6_V6ONLY ... cannot be changed once the socket is bound"
 		// (do_ipv6_setsockopt: EINVAL when sk->sk_num is set).
 		if a, err := s.ep.GetLocalAddress(); err == nil && a.Port != 0 {
 			return errno.EINVAL
 		}
 		so.SetV6Only(v != 0)
-	case ipv6TClass:
+	case linux.IPV6_TCLASS:
 		if v < -1 || v > 255 {
 			return errno.EINVAL
 		}
@@ -777,12 +706,12 @@ func (s *Socket) setIPv6Opt(name int, val []byte) error {
 			v = 0
 		}
 		return errnoOf(s.ep.SetSockOptInt(tcpip.IPv6TrafficClassOption, int(v)))
-	case ipv6UnicastHops:
+	case linux.IPV6_UNICAST_HOPS:
 		if v < -1 || v > 255 {
 			return errno.EINVAL
 		}
 		return errnoOf(s.ep.SetSockOptInt(tcpip.IPv6HopLimitOption, int(v)))
-	case ipv6MulticastHops:
+	case linux.IPV6_MULTICAST_HOPS:
 		if s.isStream() {
 			return errno.ENOPROTOOPT
 		}
@@ -793,23 +722,23 @@ func (s *Socket) setIPv6Opt(name int, val []byte) error {
 			v = 1
 		}
 		return errnoOf(s.ep.SetSockOptInt(tcpip.MulticastTTLOption, int(v)))
-	case ipv6MulticastLoop:
+	case linux.IPV6_MULTICAST_LOOP:
 		so.SetMulticastLoop(v != 0)
-	case ipv6MulticastIF:
+	case linux.IPV6_MULTICAST_IF:
 		if v != 0 && !s.st.s.CheckNIC(tcpip.NICID(v)) {
 			return errno.ENODEV
 		}
 		o := tcpip.MulticastInterfaceOption{NIC: tcpip.NICID(v)}
 		return errnoOf(s.ep.SetSockOpt(&o))
-	case ipv6RecvPktInfo:
+	case linux.IPV6_RECVPKTINFO:
 		so.SetIPv6ReceivePacketInfo(v != 0)
-	case ipv6RecvTClass:
+	case linux.IPV6_RECVTCLASS:
 		so.SetReceiveTClass(v != 0)
-	case ipv6RecvHopLimit:
+	case linux.IPV6_RECVHOPLIMIT:
 		so.SetReceiveHopLimit(v != 0)
-	case ipv6RecvErr:
+	case linux.IPV6_RECVERR:
 		so.SetIPv6RecvError(v != 0)
-	case ipv6MTUDiscover:
+	case linux.IPV6_MTU_DISCOVER:
 		if v < 0 || v > 5 {
 			return errno.EINVAL
 		}

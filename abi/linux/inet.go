@@ -1,7 +1,8 @@
-package hostinet
+package linux
 
-// Guest ABI values that abi/linux does not have yet. They belong in
-// abi/linux/socket.go (and in.go, sockios.go); abi_test.go checks each
+// IP sockets: protocols, option levels and names, control messages and
+// sizes, from <linux/in.h>, <linux/in6.h>, <linux/tcp.h>, <linux/udp.h>,
+// <asm-generic/socket.h> and <linux/sockios.h>. inet_test.go checks them
 // against golang.org/x/sys/unix, which has the same numbers on x86-64.
 
 // IP protocol numbers, from <linux/in.h> and <linux/in6.h>.
@@ -104,34 +105,17 @@ const (
 
 // Socket ioctls, from <linux/sockios.h>.
 const (
-	SIOCATMARK     = 0x8905
-	SIOCGIFNAME    = 0x8910
-	SIOCGIFCONF    = 0x8912
-	SIOCGIFFLAGS   = 0x8913
-	SIOCGIFADDR    = 0x8915
-	SIOCGIFBRDADDR = 0x8919
-	SIOCGIFNETMASK = 0x891b
-	SIOCGIFMTU     = 0x8921
-	SIOCGIFHWADDR  = 0x8927
-	SIOCGIFINDEX   = 0x8933
-	SIOCOUTQNSD    = 0x894b
+	SIOCATMARK  = 0x8905
+	SIOCOUTQNSD = 0x894b
 )
 
 // Sizes of the structures on x86-64.
 const (
-	// SizeofSockAddrInet is sizeof(struct sockaddr_in).
-	SizeofSockAddrInet = 16
 	// SizeofSockAddrInet6 is sizeof(struct sockaddr_in6).
 	SizeofSockAddrInet6 = 28
 	// SIN6_LEN_RFC2133 is the size of a sockaddr_in6 without
 	// sin6_scope_id, which Linux still accepts (<linux/in6.h>).
 	SIN6_LEN_RFC2133 = 24
-	// SizeofIFReq is sizeof(struct ifreq): IFNAMSIZ and a 24-byte union.
-	SizeofIFReq = 40
-	// IFNAMSIZ is the size of an interface name, its NUL included.
-	IFNAMSIZ = 16
-	// SizeofIFConf is sizeof(struct ifconf): ifc_len, padding, ifc_buf.
-	SizeofIFConf = 16
 )
 
 // Capabilities the guest needs for some socket operations, from
@@ -140,4 +124,25 @@ const (
 	CAP_NET_BIND_SERVICE = 10
 	CAP_NET_ADMIN        = 12
 	CAP_NET_RAW          = 13
+)
+
+// More SOL_SOCKET options, from <asm-generic/socket.h>.
+const (
+	SO_BUSY_POLL = 46
+	SO_MARK      = 36
+	SO_COOKIE    = 57
+)
+
+// More SOL_IP options, from <linux/in.h>.
+const (
+	IP_HDRINCL  = 3
+	IP_OPTIONS  = 4
+	IP_RECVOPTS = 6
+	IP_RETOPTS  = 7
+)
+
+// IPv6 control messages, from <linux/in6.h>.
+const (
+	IPV6_PKTINFO  = 50
+	IPV6_HOPLIMIT = 52
 )

@@ -1,4 +1,4 @@
-package hostinet
+package linux
 
 import (
 	"testing"
@@ -8,7 +8,7 @@ import (
 
 // TestABI checks the guest constants of abi.go against the host's: both
 // are Linux x86-64, so each must match.
-func TestABI(t *testing.T) {
+func TestInetConstants(t *testing.T) {
 	for _, c := range []struct {
 		name      string
 		got, want int
