@@ -20,13 +20,16 @@ static _Atomic pid_t handler_tid;
 static void on_sig(int sig, siginfo_t *si, void *uc)
 {
 	(void)uc;
+	/* Record who ran and what came before counting: the main thread
+	 * polls the counters and then reads these, possibly while this
+	 * handler still runs on another thread. */
+	last_value = si->si_value.sival_int;
+	last_code = si->si_code;
+	atomic_store(&handler_tid, gettid());
 	if (sig == SIGALRM)
 		alarms++;
 	else
 		usr1s++;
-	last_value = si->si_value.sival_int;
-	last_code = si->si_code;
-	atomic_store(&handler_tid, gettid());
 }
 
 static double now(clockid_t c)
