@@ -42,7 +42,7 @@ out=$here/out
 command -v gcc >/dev/null || { echo "bench: gcc is required (apt-get install gcc libc6-dev)" >&2; exit 1; }
 
 mkdir -p "$out"
-for name in getppid openread stat btrue seqio tcp_rr tcp_stream; do
+for name in getppid clock_gettime openread stat btrue seqio tcp_rr tcp_stream; do
 	gcc -O2 -static -Wall -o "$out/$name" "$here/src/$name.c"
 done
 
@@ -173,7 +173,7 @@ echo "# runsc-lite $(git -C "$here" describe --always --dirty 2>/dev/null || ech
 row benchmark native sandbox ratio unit
 if want syscalls; then
 # name, binary, op count for both sides.
-for spec in "getppid getppid 100000" "open+read+close openread 20000" "stat stat 20000"; do
+for spec in "getppid getppid 100000" "clock_gettime clock_gettime 2000000" "open+read+close openread 20000" "stat stat 20000"; do
 	set -- $spec
 	n=$(measure "$out/$2" "$3")
 	s=$(measure "$out/$2" "$3" "${sandbox[@]}")

@@ -27,6 +27,7 @@ import (
 	"github.com/runsc-lite/runsc-lite/sentry/memfile"
 	"github.com/runsc-lite/runsc-lite/sentry/strace"
 	"github.com/runsc-lite/runsc-lite/sentry/syscalls"
+	"github.com/runsc-lite/runsc-lite/sentry/vdso"
 )
 
 var doCommand = &cli.Command{
@@ -123,6 +124,10 @@ func doAction(c *cli.Context) error {
 	hostname, _ := os.Hostname()
 	k := kernel.New(p, mf, table, log, hostname)
 	k.SyscallPatching = c.Bool("syscall-patching")
+	if k.VDSO, err = vdso.New(mf); err != nil {
+		return fmt.Errorf("vdso: %w", err)
+	}
+	defer k.VDSO.Close()
 	closeNet, err := setupNetwork(c, k, log)
 	if err != nil {
 		return err

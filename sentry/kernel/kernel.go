@@ -8,13 +8,16 @@
 package kernel
 
 import (
-	"github.com/runsc-lite/runsc-lite/sentry/inet"
 	"log/slog"
 	"sync"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/runsc-lite/runsc-lite/platform"
+	"github.com/runsc-lite/runsc-lite/sentry/inet"
 	"github.com/runsc-lite/runsc-lite/sentry/memfile"
+	"github.com/runsc-lite/runsc-lite/sentry/vdso"
 )
 
 // Kernel is one sandbox.
@@ -37,12 +40,16 @@ type Kernel struct {
 	// platforms that support it (sentry/mm/usertrap.go). Set before the
 	// first task starts.
 	SyscallPatching bool
+	// VDSO is mapped into every process and keeps the guest clock; nil
+	// gives processes no vDSO. Set before the first task starts.
+	VDSO *vdso.VDSO
 	// Net is the sandbox's network stack as reporting code sees it
 	// (netlink, /proc/net); nil if the sandbox has none. Set before the
 	// first task starts.
 	Net inet.Stack
 
-	// bootTime is when the sandbox started, for uptime. Immutable.
+	// bootTime is when the sandbox started: the uptime base if the host's
+	// boot clock can't be read. Immutable.
 	bootTime time.Time
 
 	// unimplemented records the syscalls already logged as unimplemented,
@@ -89,11 +96,25 @@ func New(p platform.Platform, mf *memfile.MemoryFile, table *SyscallTable, log *
 	}
 }
 
-// Uptime returns how long the sandbox has run.
-func (k *Kernel) Uptime() time.Duration { return time.Since(k.bootTime) }
+// Uptime returns the time since boot: CLOCK_BOOTTIME as the guest reads it
+// (through the vDSO or clock_gettime), as /proc/uptime is on Linux, so that
+// the two agree. It is the host's boot time, which CLOCK_BOOTTIME shows the
+// guest anyway.
+func (k *Kernel) Uptime() time.Duration {
+	if k.VDSO != nil {
+		if ns, ok := k.VDSO.Now(vdso.Boottime); ok {
+			return time.Duration(ns)
+		}
+	}
+	var ts unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts) != nil {
+		return time.Since(k.bootTime)
+	}
+	return time.Duration(ts.Nano())
+}
 
-// BootTime returns when the sandbox started.
-func (k *Kernel) BootTime() time.Time { return k.bootTime }
+// BootTime returns the wall-clock time of boot (/proc/stat's btime).
+func (k *Kernel) BootTime() time.Time { return time.Now().Add(-k.Uptime()) }
 
 // ThreadGroupByID returns the process with id pid, or nil.
 func (k *Kernel) ThreadGroupByID(pid ThreadID) *ThreadGroup {

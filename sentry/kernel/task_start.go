@@ -84,7 +84,7 @@ func (k *Kernel) forget(t *Task) {
 // its registers.
 func (t *Task) load(filename string, argv, envv []string) error {
 	c := t.creds
-	img, err := loader.Load(t.mm, loader.LoadArgs{
+	args := loader.LoadArgs{
 		Path: filename,
 		Argv: argv,
 		Envv: envv,
@@ -104,7 +104,12 @@ func (t *Task) load(filename string, argv, envv []string) error {
 		MaxAddr:  t.k.Platform.MaxUserAddress(),
 		HWCap:    hwcap(),
 		Platform: "x86_64",
-	})
+	}
+	if t.k.VDSO != nil {
+		// A nil *vdso.VDSO in the interface would not read as "none".
+		args.VDSO = t.k.VDSO
+	}
+	img, err := loader.Load(t.mm, args)
 	if err != nil {
 		return err
 	}

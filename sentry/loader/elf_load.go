@@ -63,6 +63,19 @@ func loadELF(mem Memory, f File, head []byte, lay layout, argv []string, random 
 		}
 		entry = interp.entry + interpBias
 	}
+	var vdsoAddr hostarch.Addr
+	if args.VDSO != nil {
+		var interpRange hostarch.AddrRange
+		if interp != nil {
+			interpRange = hostarch.AddrRange{
+				Start: hostarch.Addr(interp.start + interpBias).RoundDown(),
+				End:   hostarch.Addr(interp.end + interpBias),
+			}
+		}
+		if vdsoAddr, err = lay.placeVDSO(args.VDSO.Size(), exeRange, interpRange); err != nil {
+			return nil, err
+		}
+	}
 	// fs/binfmt_elf.c:load_elf_binary fails with EINVAL if the entry point
 	// is outside the user address space (BAD_ADDR).
 	if hostarch.Addr(entry) >= lay.max || hostarch.Addr(exeEntry) >= lay.max {
@@ -81,15 +94,20 @@ func loadELF(mem Memory, f File, head []byte, lay layout, argv []string, random 
 		platform: args.Platform,
 		random:   rnd,
 		auxv: func(execfn, platform, random hostarch.Addr) []uint64 {
-			// The order of fs/binfmt_elf.c:create_elf_tables, without
-			// AT_SYSINFO_EHDR (we provide no vDSO yet, DESIGN.md
-			// Pitfalls 6) and AT_RSEQ_* (rseq is ENOSYS).
-			auxv := []uint64{
+			// The order of fs/binfmt_elf.c:create_elf_tables, where
+			// x86's ARCH_DLINFO puts AT_SYSINFO_EHDR first, without
+			// AT_RSEQ_* (rseq is ENOSYS).
+			var auxv []uint64
+			if args.VDSO != nil {
+				// The image starts a page above the vvar page.
+				auxv = append(auxv, linux.AT_SYSINFO_EHDR, uint64(vdsoAddr)+hostarch.PageSize)
+			}
+			auxv = append(auxv,
 				linux.AT_MINSIGSTKSZ, minSigStackSize,
 				linux.AT_HWCAP, args.HWCap,
 				linux.AT_PAGESZ, hostarch.PageSize,
 				linux.AT_CLKTCK, clocksPerSec,
-				linux.AT_PHDR, exe.phdrAddr + exeBias,
+				linux.AT_PHDR, exe.phdrAddr+exeBias,
 				linux.AT_PHENT, linux.ELF64_PHDR_SIZE,
 				linux.AT_PHNUM, uint64(exe.phnum),
 				linux.AT_BASE, interpBias,
@@ -103,7 +121,7 @@ func loadELF(mem Memory, f File, head []byte, lay layout, argv []string, random 
 				linux.AT_RANDOM, uint64(random),
 				linux.AT_HWCAP2, 0,
 				linux.AT_EXECFN, uint64(execfn),
-			}
+			)
 			if platform != 0 {
 				auxv = append(auxv, linux.AT_PLATFORM, uint64(platform))
 			}
@@ -121,6 +139,11 @@ func loadELF(mem Memory, f File, head []byte, lay layout, argv []string, random 
 	if interp != nil {
 		if err := mapELF(mem, interpFile, interp, interpBias); err != nil {
 			return nil, err
+		}
+	}
+	if args.VDSO != nil {
+		if _, err := args.VDSO.Map(mem, vdsoAddr); err != nil {
+			return nil, toErrno(err, errno.ENOMEM)
 		}
 	}
 	stackPerms := hostarch.ReadWrite

@@ -119,3 +119,25 @@ func (l *layout) placeInterp(e *elfFile, main hostarch.AddrRange) (uint64, error
 	}
 	return 0, errno.ENOMEM
 }
+
+// placeVDSO chooses where the vvar page and the vDSO go: just below the
+// interpreter (below mmapTop without one), where Linux's top-down search in
+// arch_setup_additional_pages finds room after load_elf_binary has mapped
+// it, and never over the main binary.
+func (l *layout) placeVDSO(size uint64, main, interp hostarch.AddrRange) (hostarch.Addr, error) {
+	tops := []hostarch.Addr{l.mmapTop}
+	if interp.Length() > 0 {
+		tops = []hostarch.Addr{interp.Start}
+	}
+	tops = append(tops, main.Start)
+	for _, top := range tops {
+		if top < l.min || uint64(top-l.min) < size {
+			continue
+		}
+		r, ok := l.fits(uint64(top)-size, size)
+		if ok && !r.Overlaps(main) && !r.Overlaps(interp) {
+			return r.Start, nil
+		}
+	}
+	return 0, errno.ENOMEM
+}

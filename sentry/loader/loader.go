@@ -19,6 +19,7 @@
 //	MaxAddr-4KiB                stack top: one unmapped guard page below the stub
 //	stack top-8MiB              stack bottom ([stack], GrowsDown)
 //	stack top-128MiB            "mmap base": the interpreter ends just below it
+//	below the interpreter       [vvar] and [vdso] (below mmap base without one)
 //	0x555555554000              ET_DYN main binaries (PIE and static-pie)
 //	0x400000 etc.               ET_EXEC main binaries, at their link address
 //	MinAddr                     lowest usable address
@@ -87,6 +88,17 @@ type LoadArgs struct {
 	// Platform is the AT_PLATFORM string ("x86_64"); empty omits the entry,
 	// as Linux does when ELF_PLATFORM is NULL.
 	Platform string
+	// VDSO, if set, is mapped into the image and announced in
+	// AT_SYSINFO_EHDR.
+	VDSO VDSO
+}
+
+// VDSO is the sandbox's vDSO (implemented by *vdso.VDSO).
+type VDSO interface {
+	// Size is the page-aligned address space the vDSO and its data take.
+	Size() uint64
+	// Map maps them at addr and returns the vDSO image's address.
+	Map(mem mm.Mapper, addr hostarch.Addr) (hostarch.Addr, error)
 }
 
 // Image is a loaded program, ready to run.

@@ -45,3 +45,9 @@ type MMapOpts struct {
 	// copy.
 	Mappable memmap.Mappable
 }
+
+// Mapper creates mappings as mmap(2) does (implemented by
+// *MemoryManager).
+type Mapper interface {
+	MMap(opts MMapOpts) (hostarch.Addr, error)
+}

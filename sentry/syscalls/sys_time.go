@@ -10,6 +10,7 @@ import (
 	"github.com/runsc-lite/runsc-lite/hostarch"
 	"github.com/runsc-lite/runsc-lite/sentry/arch"
 	"github.com/runsc-lite/runsc-lite/sentry/kernel"
+	"github.com/runsc-lite/runsc-lite/sentry/vdso"
 )
 
 // timeSyscalls are the clock syscalls.
@@ -20,22 +21,26 @@ var timeSyscalls = map[uintptr]kernel.Syscall{
 	229: {Name: "clock_getres", Fn: ClockGetres, Support: kernel.SupportFull},
 }
 
-// now reads clock id. Wall and monotonic clocks come from the host's
-// clocks (through Go's runtime, which uses the sentry's own vDSO); the
-// guest cannot reach them itself.
+// now reads clock id. Wall, monotonic and boot clocks are the guest clock
+// that the vDSO also serves (sentry/vdso: the same formula, so the guest
+// sees one clock whether it traps or not) and, until the vDSO publishes
+// one, the host's. The other clocks come from the host (through Go's
+// runtime, which uses the sentry's own vDSO) or from task accounting; the
+// guest cannot reach any of them itself.
 func now(t *kernel.Task, id int32) (linux.Timespec, error) {
 	var hostID int32
+	guest := vdso.Clock(-1)
 	switch id {
 	case linux.CLOCK_REALTIME, linux.CLOCK_REALTIME_COARSE, linux.CLOCK_REALTIME_ALARM:
-		hostID = unix.CLOCK_REALTIME
+		hostID, guest = unix.CLOCK_REALTIME, vdso.Realtime
 	case linux.CLOCK_TAI:
 		hostID = unix.CLOCK_TAI
 	case linux.CLOCK_MONOTONIC, linux.CLOCK_MONOTONIC_COARSE:
-		hostID = unix.CLOCK_MONOTONIC
+		hostID, guest = unix.CLOCK_MONOTONIC, vdso.Monotonic
 	case linux.CLOCK_MONOTONIC_RAW:
 		hostID = unix.CLOCK_MONOTONIC_RAW
 	case linux.CLOCK_BOOTTIME, linux.CLOCK_BOOTTIME_ALARM:
-		hostID = unix.CLOCK_BOOTTIME
+		hostID, guest = unix.CLOCK_BOOTTIME, vdso.Boottime
 	case linux.CLOCK_PROCESS_CPUTIME_ID:
 		u, s := t.ThreadGroup().CPUTime()
 		return durationTimespec(u + s), nil
@@ -45,6 +50,11 @@ func now(t *kernel.Task, id int32) (linux.Timespec, error) {
 	default:
 		// Dynamic (fd- or pid-based) clocks are negative ids: not offered.
 		return linux.Timespec{}, errno.EINVAL
+	}
+	if v := t.Kernel().VDSO; v != nil && guest >= 0 {
+		if ns, ok := v.Now(guest); ok {
+			return linux.Timespec{Sec: ns / 1e9, Nsec: ns % 1e9}, nil
+		}
 	}
 	var ts unix.Timespec
 	if err := unix.ClockGettime(hostID, &ts); err != nil {

@@ -93,15 +93,23 @@ func ClockNanosleep(t *kernel.Task, sysno uintptr, args arch.SyscallArguments) (
 	if flags&timerAbstime == 0 {
 		return sleepUntil(t, time.Now().Add(d), remAddr)
 	}
-	deadline, err := clockDeadline(t, clock, d)
-	if err != nil {
-		return 0, err
+	for {
+		deadline, err := clockDeadline(t, clock, d)
+		if err != nil {
+			return 0, err
+		}
+		if err := t.BlockUntil(nil, deadline, true); err != errno.ETIMEDOUT {
+			// An absolute sleep restarts with the same deadline.
+			return 0, errno.ERESTARTNOHAND
+		}
+		// The guest clock is slewed towards the host's, which the sleep
+		// was timed on, so it can trail the deadline by a few parts per
+		// million of the sleep; Linux never wakes early.
+		cur, err := now(t, clock)
+		if err != nil || time.Duration(cur.Sec)*time.Second+time.Duration(cur.Nsec) >= d {
+			return 0, nil
+		}
 	}
-	if err := t.BlockUntil(nil, deadline, true); err != errno.ETIMEDOUT {
-		// An absolute sleep restarts with the same deadline.
-		return 0, errno.ERESTARTNOHAND
-	}
-	return 0, nil
 }
 
 // itimerval and itimerspec codecs.

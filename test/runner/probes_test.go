@@ -44,6 +44,7 @@ var probeCases = []probeCase{
 	{name: "enosys", probe: "enosys", args: noArgs},
 	{name: "identity", probe: "identity", args: noArgs},
 	{name: "time", probe: "time", args: noArgs},
+	{name: "vdso", probe: "vdso", args: noArgs},
 	{name: "blockread", probe: "blockread", args: noArgs, stdin: "line from stdin\n"},
 	{name: "fileops", probe: "fileops", args: func(t *testing.T, _ bool) []string {
 		return []string{scratch(t, "fileops")}
