@@ -300,6 +300,7 @@ func (as *addressSpace) newThread(i int, st *arch.State) (int, error) {
 	h.GSBase, h.CurGS = gs, gs
 	s := as.p.stub
 	h.Entry = s.addr(s.blob.tramp)
+	h.Self = stubSlot
 	atomic.StoreUint32(&h.State, stateSetup)
 
 	le := binary.LittleEndian

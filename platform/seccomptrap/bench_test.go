@@ -3,6 +3,7 @@ package seccomptrap_test
 import (
 	"fmt"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,6 +41,11 @@ func BenchmarkGetppidRoundTrip(b *testing.B) {
 			})
 		})
 	}
+	// A patched site: the guest enters through a trampoline, with no
+	// host trap (FSGSBASE or not: see patch.go).
+	b.Run("seccomptrap/patched", func(b *testing.B) {
+		benchRoundTrip(b, func(fd int) (platform.Platform, error) { return seccomptrap.New(fd) })
+	})
 	b.Run("seccomptrap/spec_allow", func(b *testing.B) {
 		seccomptrap.SetSpecAllowForTest(true)
 		defer seccomptrap.SetSpecAllowForTest(false)
@@ -75,6 +81,21 @@ func benchRoundTrip(b *testing.B, newPlatform func(memfd int) (platform.Platform
 		b.Fatal(err)
 	}
 	copy(mf.Slice(off, hostarch.PageSize), getppidLoop)
+	if sp, ok := c.(platform.SyscallPatcher); ok && strings.HasSuffix(b.Name(), "/patched") {
+		// 1: jmp *0x60080, whose trampoline runs `mov $110, %eax` and
+		// enters the sentry, and returns to 1.
+		const tramp = 0x60080
+		code := sp.Trampoline(tramp, []byte{0xb8, 0x6e, 0, 0, 0}, codeBase)
+		toff, err := mf.Allocate(hostarch.PageSize)
+		if err != nil {
+			b.Fatal(err)
+		}
+		copy(mf.Slice(toff, hostarch.PageSize)[0x80:], code)
+		if err := as.MapFile(0x60000, toff, hostarch.PageSize, rx); err != nil {
+			b.Fatal(err)
+		}
+		copy(mf.Slice(off, hostarch.PageSize), []byte{0xff, 0x24, 0x25, 0x80, 0x00, 0x06, 0x00})
+	}
 	if err := as.MapFile(codeBase, off, hostarch.PageSize, rx); err != nil {
 		b.Fatal(err)
 	}

@@ -100,6 +100,10 @@ type context struct {
 // Switch implements platform.Context.
 func (c *context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Event, error) {
 	as := pas.(*addressSpace)
+	if st.Regs.Gs_base != 0 && c.p.patching && !c.p.fsgsbase {
+		// Before the thread can run with a GS base that is not its slot.
+		as.slowTrampolines()
+	}
 	for {
 		if c.as != as {
 			c.retire()
@@ -120,8 +124,10 @@ func (c *context) Switch(pas platform.AddressSpace, st *arch.State) (platform.Ev
 			c.mu.Unlock()
 		} else {
 			// The trampoline path can restore neither FP state nor a GS
-			// base: move the thread into a signal frame first.
-			if c.tramp && (st.FPValid || c.p.hostGS(st.Regs.Gs_base, c.slot) != c.h.CurGS) {
+			// base, nor an FS base without FSGSBASE: move the thread into
+			// a signal frame first.
+			if c.tramp && (st.FPValid || c.p.hostGS(st.Regs.Gs_base, c.slot) != c.h.CurGS ||
+				!c.p.fsgsbase && st.Regs.Fs_base != c.h.CurFS) {
 				if err := c.materialize(); err != nil {
 					return platform.Event{}, err
 				}

@@ -1,11 +1,14 @@
 package seccomptrap
 
-import "time"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // Test hooks.
 
 func (p *Platform) SetSpinForTest(sentry, stub time.Duration) { p.setSpin(sentry, stub) }
-func (p *Platform) SetFSGSBaseForTest(on bool)                { p.fsgsbase = on; p.SetSyscallPatching(on) }
+func (p *Platform) SetFSGSBaseForTest(on bool)                { p.fsgsbase = on; p.SetSyscallPatching(true) }
 func (p *Platform) FSGSBase() bool                            { return p.fsgsbase }
 
 func StubPID(as any) int { return as.(*addressSpace).pid }
@@ -51,3 +54,11 @@ func ForgeFpstateForTest(c any, v uint64) { c.(*context).h.Fpstate = v }
 
 // RestorerAddr is the stub's sigreturn restorer.
 func (p *Platform) RestorerAddr() uint64 { return p.stub.restorerAddr() }
+
+const DeafGrace = deafGrace
+
+// SentryWaitsForTest reports whether c's Switch has released its thread
+// and sleeps waiting for an event.
+func SentryWaitsForTest(c any) bool {
+	return atomic.LoadUint32(&c.(*context).h.State) == stateSentryWait
+}

@@ -20,6 +20,16 @@ func slotAt(ctl []byte, i int) *slotHeader {
 	return (*slotHeader)(unsafe.Pointer(&ctl[i*slotSize]))
 }
 
+// ctlWord returns the sentry's view of the 64-bit word at off in a
+// control mapping.
+//
+// Preconditions: as for slotAt; off is 8-aligned and inside ctl.
+func ctlWord(ctl []byte, off int) *uint64 {
+	// SAFETY: as for slotAt; the word is aligned because ctl is a mapping
+	// (page aligned) and off is 8-aligned.
+	return (*uint64)(unsafe.Pointer(&ctl[off]))
+}
+
 // futexWait sleeps while *addr == val, for at most timeout. It is a
 // blocking syscall, so the Go runtime hands the P to another thread if it
 // lasts.

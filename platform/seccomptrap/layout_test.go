@@ -33,6 +33,7 @@ func TestAsmConstants(t *testing.T) {
 		"ST_KICK":           int64(unsafe.Offsetof(h.Kick)),
 		"ST_ENTRY":          int64(unsafe.Offsetof(h.Entry)),
 		"ST_STEP":           int64(unsafe.Offsetof(h.Step)),
+		"ST_SELF":           int64(unsafe.Offsetof(h.Self)),
 		"EFLAGS_TF":         0x100,
 		"SLOT_SIZE":         slotSize,
 		"CMD_FRAME":         cmdFrame,
@@ -54,11 +55,11 @@ func TestAsmConstants(t *testing.T) {
 		"stGregs": stGregs, "stFpstate": stFpstate, "stFSBase": stFSBase, "stGSBase": stGSBase,
 		"stCurFS": stCurFS, "stCurGS": stCurGS, "stSpin": stSpin, "stFlags": stFlags,
 		"stUcontext": stUcontext, "stEvents": stEvents, "stEvTSC": stEvTSC, "stVia": stVia, "stKick": stKick,
-		"stEntry": stEntry, "stStep": stStep} {
+		"stEntry": stEntry, "stStep": stStep, "stSelf": stSelf} {
 		asm := "ST_" + map[string]string{"stState": "STATE", "stCmd": "CMD", "stSiginfo": "SIGINFO", "stGregs": "GREGS",
 			"stFpstate": "FPSTATE", "stFSBase": "FSBASE", "stGSBase": "GSBASE", "stCurFS": "CURFS", "stCurGS": "CURGS",
 			"stSpin": "SPIN", "stFlags": "FLAGS", "stUcontext": "UCONTEXT", "stEvents": "EVENTS", "stEvTSC": "EVTSC",
-			"stVia": "VIA", "stKick": "KICK", "stEntry": "ENTRY", "stStep": "STEP"}[name]
+			"stVia": "VIA", "stKick": "KICK", "stEntry": "ENTRY", "stStep": "STEP", "stSelf": "SELF"}[name]
 		if want[asm] != off {
 			t.Errorf("%s = %#x, struct offset %#x", name, off, want[asm])
 		}

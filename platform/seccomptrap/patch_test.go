@@ -1,10 +1,13 @@
 package seccomptrap_test
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -66,12 +69,14 @@ func TestTrampoline(t *testing.T) {
 	}
 
 	// A guest GS base: the trampoline's check fails and it traps at its
-	// own `syscall` (offset 38), then jumps back to the return address
-	// with rcx as the site's own syscall would have left it.
+	// own `syscall`, the first after the displaced instruction, then jumps
+	// back to the return address with rcx as the site's own syscall would
+	// have left it.
+	slowRet := tramp + uint64(13+bytes.Index(code[13:], []byte{0x0f, 0x05})+2)
 	*st = arch.NewState(codeBase, 0)
 	st.Regs.Gs_base = 0x500000
 	ev, err = c.Switch(e.as, st)
-	if err != nil || ev.Kind != platform.EventSyscall || r.Orig_rax != 401 || r.Rip != tramp+40 || r.Gs_base != 0x500000 {
+	if err != nil || ev.Kind != platform.EventSyscall || r.Orig_rax != 401 || r.Rip != slowRet || r.Gs_base != 0x500000 {
 		t.Fatalf("with a guest GS base: %+v %v %+v", ev, err, *r)
 	}
 	// Resume at the return address's syscall (sys400 at 0x600000); its
@@ -267,5 +272,120 @@ func TestDeafThread(t *testing.T) {
 		unix.Kill(seccomptrap.StubPID(e.as), unix.SIGKILL)
 		<-done
 		t.Fatal("a guest that blocked the kick is still running")
+	}
+}
+
+// TestStoppedThreadNotDeaf: a kick that finds an honest thread inside its
+// handler (everything blocked) goes unanswered for as long as the host
+// keeps the thread off the CPU: here the stub is stopped (as a loaded
+// host, SIGSTOP or a cgroup freezer can do). That thread is not deaf and
+// must not be killed; once it runs it answers.
+func TestStoppedThreadNotDeaf(t *testing.T) {
+	e := newEnv(t)
+	c := e.newContext(t)
+	e.mapBytes(t, e.as, 0x600000, sys400, rx)
+	st := arch.NewState(0x600000, 0)
+	if ev, err := c.Switch(e.as, &st); err != nil || ev.Kind != platform.EventSyscall {
+		t.Fatalf("Switch: %+v, %v", ev, err)
+	}
+	// The thread is parked in its handler. Stop it there, release it and
+	// kick it.
+	pid := seccomptrap.StubPID(e.as)
+	if err := unix.Kill(pid, unix.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Kill(pid, unix.SIGCONT)
+	waitState(t, pid, seccomptrap.StubTID(c), 'T')
+	done := make(chan error, 1)
+	go func() {
+		ev, err := c.Switch(e.as, &st)
+		if err == nil && ev.Kind != platform.EventInterrupted {
+			err = errors.New("not interrupted")
+		}
+		done <- err
+	}()
+	for i := 0; !seccomptrap.SentryWaitsForTest(c); i++ {
+		if i == 500 {
+			t.Fatal("Switch never released the thread")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	c.Interrupt()
+	select {
+	case err := <-done:
+		t.Fatalf("Switch returned while the stub was stopped: %v", err)
+	case <-time.After(seccomptrap.DeafGrace + 1500*time.Millisecond):
+	}
+	unix.Kill(pid, unix.SIGCONT)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Switch after SIGCONT: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no answer to the kick after SIGCONT")
+	}
+}
+
+// waitState waits until thread tid of pid is in state (a letter of
+// /proc/PID/task/TID/stat).
+func waitState(t *testing.T, pid, tid int, state byte) {
+	t.Helper()
+	path := filepath.Join("/proc", strconv.Itoa(pid), "task", strconv.Itoa(tid), "stat")
+	for i := 0; i < 500; i++ {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i := bytes.LastIndexByte(b, ')'); i >= 0 && i+2 < len(b) && b[i+2] == state {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("thread %d never reached state %c", tid, state)
+}
+
+// TestTrampolineFSBase changes a thread's FS base while it is parked in
+// the trampoline path. Without FSGSBASE that path cannot load a new base,
+// so the sentry must move the thread into a signal frame first.
+func TestTrampolineFSBase(t *testing.T) {
+	modes := []bool{false}
+	if p, _ := seccomptrap.New(-1); p.FSGSBase() {
+		modes = append(modes, true)
+	}
+	for _, fsgsbase := range modes {
+		t.Run(fmt.Sprintf("fsgsbase=%v", fsgsbase), func(t *testing.T) {
+			e := newEnv(t)
+			e.p.SetFSGSBaseForTest(fsgsbase)
+			if !e.p.Patching() {
+				t.Skip("the CPU lacks BMI2, which the FSGSBASE trampolines use")
+			}
+			as := e.newAS(t)
+			c := e.newContext(t)
+			const tramp = 0x60080
+			code := c.(platform.SyscallPatcher).Trampoline(tramp, []byte{0xb8, 0x91, 0x01, 0, 0}, codeBase)
+			page := e.mapBytes(t, as, 0x60000, nil, rx)
+			copy(page[0x80:], code)
+			// 1: mov %fs:0, %rdi; jmp *0x60080 (back to 1 after the call)
+			e.mapBytes(t, as, codeBase, []byte{0x64, 0x48, 0x8b, 0x3c, 0x25, 0, 0, 0, 0, 0xff, 0x24, 0x25, 0x80, 0x00, 0x06, 0x00}, rx)
+			const pageA, pageB = 0x700000, 0x800000
+			magic := map[uint64]uint64{pageA: 0x1111aaaa2222bbbb, pageB: 0x3333cccc4444dddd}
+			for addr, m := range magic {
+				var b [8]byte
+				binary.LittleEndian.PutUint64(b[:], m)
+				e.mapBytes(t, as, hostarch.Addr(addr), b[:], hostarch.Read)
+			}
+			st := arch.NewState(codeBase, 0x7ff0)
+			for i, base := range []uint64{pageA, pageA, pageB, pageB, pageA} {
+				st.Regs.Fs_base = base
+				ev, err := c.Switch(as, &st)
+				if err != nil || ev.Kind != platform.EventSyscall || st.Regs.Orig_rax != 401 {
+					t.Fatalf("switch %d: %+v %v", i, ev, err)
+				}
+				if st.Regs.Rdi != magic[base] || st.Regs.Fs_base != base {
+					t.Fatalf("switch %d: fs:[0] = %#x with fs_base %#x, want %#x with %#x", i, st.Regs.Rdi, st.Regs.Fs_base, magic[base], base)
+				}
+			}
+		})
 	}
 }

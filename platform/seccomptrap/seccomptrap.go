@@ -39,8 +39,8 @@ type Platform struct {
 	// (AT_HWCAP2 & HWCAP2_FSGSBASE); otherwise the handler falls back to
 	// arch_prctl.
 	fsgsbase bool
-	// patching enables syscall patching (patch.go). It needs FSGSBASE
-	// and BMI2, which the trampolines use.
+	// patching enables syscall patching (patch.go). With FSGSBASE the
+	// trampolines also need BMI2.
 	patching bool
 	// sentrySpinTicks and stubSpinTicks are the maximum spin budgets of
 	// the sentry and the stub, in TSC ticks.
@@ -87,7 +87,7 @@ func hostHasFSGSBase() bool {
 // virtualized and no event comes from a trampoline. Call it before the
 // first address space is made.
 func (p *Platform) SetSyscallPatching(on bool) {
-	p.patching = on && p.fsgsbase && cpu.X86.HasBMI2
+	p.patching = on && (!p.fsgsbase || cpu.X86.HasBMI2)
 }
 
 // setSpin sets both spin budgets.

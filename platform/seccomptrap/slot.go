@@ -44,6 +44,7 @@ const (
 	stKick     = 0x134
 	stEntry    = 0x138
 	stStep     = 0x140
+	stSelf     = 0x148
 )
 
 // State word values. The word is also the futex both sides sleep on, and
@@ -110,6 +111,10 @@ type slotHeader struct {
 	// Step says that the handler cleared the guest's TF on the way into
 	// the trampoline path.
 	Step uint32
+	_    uint32
+	// Self is the slot's address in the stub, where the trampoline path
+	// reads it through %gs.
+	Self uint64
 }
 
 // Indexes into slotHeader.Gregs, from <sys/ucontext.h> (REG_*).

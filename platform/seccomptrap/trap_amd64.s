@@ -35,6 +35,7 @@
 #define ST_KICK     0x134
 #define ST_ENTRY    0x138
 #define ST_STEP     0x140
+#define ST_SELF     0x148
 
 // Saved registers, by REG_* index (<sys/ucontext.h>).
 #define G_R8  (ST_GREGS+0*8)
@@ -228,7 +229,9 @@ save:
 	// clobbered both. Nothing has touched the flags. The registers go into
 	// the slot as the handler would save them, rcx and r11 as `syscall`
 	// leaves them.
-	RDGSBASEQ R11
+	// The slot's own address is read through GS, not with RDGSBASE,
+	// which CPUs without FSGSBASE lack.
+	MOVQ ST_SELF(GS), R11
 	MOVQ R8, G_R8(R11)
 	MOVQ R9, G_R9(R11)
 	MOVQ R10, G_R10(R11)
@@ -264,16 +267,21 @@ save:
 tpost:
 	// Kicks that came before this point are covered by the event.
 	MOVL $0, ST_KICK(R12)
+	MOVQ R12, ST_CURGS(R12)
+	// Without FSGSBASE the guest cannot change its FS base but through
+	// the sentry, so CurFS stands. (The guest's flags are saved: these
+	// instructions may change them.)
+	TESTQ $FLAG_FSGSBASE, ST_FLAGS(R12)
+	JZ post
 	RDFSBASEQ AX
 	MOVQ AX, ST_CURFS(R12)
-	MOVQ R12, ST_CURGS(R12)
 	JMP post
 
 kicked:
 	// A kick arrived while the trampoline path was returning: report it
 	// with the registers the guest was about to get, which are still in
 	// the slot.
-	RDGSBASEQ R12
+	MOVQ ST_SELF(GS), R12
 	LEAQ SLOT_SIZE(R12), SP
 	MOVL $VIA_KICK, ST_VIA(R12)
 	JMP tpost
@@ -359,6 +367,11 @@ resume:
 	MOVQ ST_FSBASE(R12), AX
 	CMPQ AX, ST_CURFS(R12)
 	JEQ tregs
+	// Without FSGSBASE the sentry moves the thread into a signal frame
+	// before it changes the FS base (Switch); only a guest that broke
+	// its own slot gets here, and it gets the frame's fault.
+	TESTQ $FLAG_FSGSBASE, ST_FLAGS(R12)
+	JZ frame
 	MOVQ AX, ST_CURFS(R12)
 	WRFSBASEQ AX
 

@@ -78,10 +78,11 @@ func (t *Task) handleFault(ev platform.Event) {
 		if site, atSyscall, ok := t.mm.PatchedSiteFault(t.st.IP()); ok {
 			// A thread caught by a syscall patch, or sent back to a
 			// patched site's `syscall` to restart it (usertrap.go).
-			if atSyscall && t.st.Regs.Rax == sysRestartSyscall {
-				// restart_syscall(2) goes through the site's `syscall`
-				// with its own number; the site's first instruction would
-				// replace it.
+			if atSyscall {
+				// The site's instructions have run (or a restart set rax
+				// back, perhaps to restart_syscall(2)): this is the
+				// `syscall`. Rerunning the site would redo instructions
+				// whose inputs the syscall clobbered (rcx in Go's shape).
 				t.st.Regs.Rip += 2
 				t.st.Regs.Orig_rax = t.st.Regs.Rax
 				t.doSyscall()
@@ -117,9 +118,6 @@ func (t *Task) handleFault(ev platform.Event) {
 	}
 	t.ForceSignal(info)
 }
-
-// sysRestartSyscall is restart_syscall(2)'s number.
-const sysRestartSyscall = 219
 
 // faultSite is where a fault happened: its address and the instruction.
 type faultSite struct {

@@ -3,6 +3,7 @@ package mm
 import (
 	"bytes"
 	"encoding/binary"
+	"slices"
 	"testing"
 
 	"github.com/runsc-lite/runsc-lite/hostarch"
@@ -50,57 +51,80 @@ func readCode(t *testing.T, mm *MemoryManager, a hostarch.Addr, n int) []byte {
 func TestPatchSyscall(t *testing.T) {
 	movEAX := []byte{0x90, 0xb8, 39, 0, 0, 0, 0x0f, 0x05}           // nop; mov $39, %eax; syscall
 	movR9 := []byte{0x90, 0x4c, 0x8b, 0x4c, 0x24, 0x08, 0x0f, 0x05} // nop; mov 8(%rsp), %r9; syscall
+	// Go's Syscall6: mov %rsi,%r10; mov %rdi,%rdx; mov %rcx,%rsi; mov %rbx,%rdi; syscall
+	goSys := []byte{0x90, 0x49, 0x89, 0xf2, 0x48, 0x89, 0xfa, 0x48, 0x89, 0xce, 0x48, 0x89, 0xdf, 0x0f, 0x05}
+	goTail := append([]byte{0x90, 0x90, 0x90, 0x90, 0x90, 0x90, 0x90}, goSys[7:]...)
 	for _, tc := range []struct {
 		name  string
 		code  []byte
 		sysno uint64
-		want  bool
+		want  *siteShape
 	}{
-		{"mov-eax", movEAX, 39, true},
-		{"mov-r9", movR9, 110, true},
-		{"wrong-number", movEAX, 40, false},
-		{"rex-prefix", []byte{0x41, 0xb8, 39, 0, 0, 0, 0x0f, 0x05}, 39, false},
-		{"not-syscall", []byte{0x90, 0xb8, 39, 0, 0, 0, 0x0f, 0x0b}, 39, false},
-		{"other-instruction", []byte{0x90, 0x48, 0x89, 0xc7, 0x90, 0x90, 0x0f, 0x05}, 39, false},
+		{"mov-eax", movEAX, 39, &glibcShape},
+		{"mov-r9", movR9, 110, &glibcShape},
+		{"mov-rax-stack", []byte{0x90, 0x48, 0x8b, 0x44, 0x24, 0x08, 0x0f, 0x05}, 110, &glibcShape},
+		{"mov-rax-rbp", []byte{0x90, 0x48, 0x8b, 0x45, 0x08, 0x90, 0x0f, 0x05}, 110, nil},
+		{"go", goSys, 72, &goShape},
+		{"wrong-number", movEAX, 40, nil},
+		{"rex-prefix", []byte{0x41, 0xb8, 39, 0, 0, 0, 0x0f, 0x05}, 39, nil},
+		{"not-syscall", []byte{0x90, 0xb8, 39, 0, 0, 0, 0x0f, 0x0b}, 39, nil},
+		{"other-instruction", []byte{0x90, 0x48, 0x89, 0xc7, 0x90, 0x90, 0x0f, 0x05}, 39, nil},
+		{"go-without-lead", goTail, 72, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			mm := codeMM(t, tc.code)
 			ret := hostarch.Addr(0x400000 + len(tc.code))
 			p := &fakePatcher{}
-			if got := mm.PatchSyscall(ret, tc.sysno, p); got != tc.want {
-				t.Fatalf("PatchSyscall = %v, want %v", got, tc.want)
+			if got := mm.PatchSyscall(ret, tc.sysno, p); got != (tc.want != nil) {
+				t.Fatalf("PatchSyscall = %v, want %v", got, tc.want != nil)
 			}
-			site := ret - patchLen
 			code := readCode(t, mm, 0x400000, len(tc.code))
-			if !tc.want {
+			if tc.want == nil {
 				if !bytes.Equal(code, tc.code) {
 					t.Errorf("unpatchable site changed: % x", code)
 				}
-				if _, _, ok := mm.PatchedSiteFault(site + 5); ok {
-					t.Errorf("PatchedSiteFault found an unpatched site")
+				for _, at := range []hostarch.Addr{2, 3, 5, 6, 7} {
+					if _, _, ok := mm.PatchedSiteFault(ret - at); ok {
+						t.Errorf("PatchedSiteFault found an unpatched site at ret-%d", at)
+					}
 				}
 				return
 			}
-			if !bytes.Equal(code[1:4], jmpAbs[:]) || code[6] != 0x06 || code[7] != 0 {
+			sh := tc.want
+			site := ret - hostarch.Addr(sh.size)
+			s := int(site - 0x400000)
+			if !bytes.Equal(code[:s], tc.code[:s]) || !bytes.Equal(code[s:s+3], jmpAbs[:]) ||
+				!bytes.Equal(code[s+jmpLen:], tc.code[s+jmpLen:]) {
 				t.Fatalf("patched site: % x", code)
 			}
-			entry := hostarch.Addr(binary.LittleEndian.Uint32(code[4:]))
+			ptr := hostarch.Addr(binary.LittleEndian.Uint32(code[s+3:]))
+			for _, at := range sh.inner {
+				if at < jmpLen && !isInvalidOpcode(code[s+at]) {
+					t.Errorf("byte %#x at inner instruction start +%d is valid", code[s+at], at)
+				}
+			}
+			entry := ptr
+			if sh.goPtr {
+				if ptr < goPtrStart || ptr >= goPtrStart+hostarch.PageSize || ptr%goPtrStride != goPtrOff {
+					t.Fatalf("pointer at %#x", ptr)
+				}
+				entry = hostarch.Addr(binary.LittleEndian.Uint64(readCode(t, mm, ptr, 8)))
+			}
 			if entry < usertrapStart+usertrapEntry || entry >= usertrapEnd || entry%usertrapEntry != 0 {
 				t.Fatalf("trampoline at %#x", entry)
 			}
-			tramp := readCode(t, mm, entry, 21)
-			if binary.LittleEndian.Uint64(tramp) != uint64(entry) || !bytes.Equal(tramp[8:13], tc.code[1:6]) ||
-				binary.LittleEndian.Uint64(tramp[13:]) != uint64(ret) {
+			n := sh.size - 2
+			tramp := readCode(t, mm, entry, 16+n)
+			if binary.LittleEndian.Uint64(tramp) != uint64(entry) || !bytes.Equal(tramp[8:8+n], tc.code[s:s+n]) ||
+				binary.LittleEndian.Uint64(tramp[8+n:]) != uint64(ret) {
 				t.Errorf("trampoline: % x", tramp)
 			}
-			if got, at, ok := mm.PatchedSiteFault(site + 5); !ok || got != site || !at {
-				t.Errorf("PatchedSiteFault(site+5) = %#x, %v, %v", got, at, ok)
-			}
-			if got, at, ok := mm.PatchedSiteFault(site); !ok || got != site || at {
-				t.Errorf("PatchedSiteFault(site) = %#x, %v, %v", got, at, ok)
-			}
-			if _, _, ok := mm.PatchedSiteFault(site + 4); ok {
-				t.Errorf("PatchedSiteFault(site+4) matched")
+			for at := 0; at < sh.size; at++ {
+				got, atSys, ok := mm.PatchedSiteFault(site + hostarch.Addr(at))
+				want := at == 0 || slices.Contains(sh.inner, at)
+				if ok != want || ok && (got != site || atSys != (at == sh.syscallOff())) {
+					t.Errorf("PatchedSiteFault(site+%d) = %#x, %v, %v", at, got, atSys, ok)
+				}
 			}
 			// Trapping again at the same site (another thread that was
 			// already past it) must not patch twice.

@@ -1,11 +1,16 @@
 package runner
 
 import (
+	"debug/elf"
 	"encoding/binary"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"testing"
+
+	"golang.org/x/sys/cpu"
 )
 
 // TestSyscallPatching runs the syspatch probe on seccomptrap, where its
@@ -22,12 +27,11 @@ func TestSyscallPatching(t *testing.T) {
 		t.Fatalf("native run failed\n%s", native)
 	}
 	patched := regexp.MustCompile(`msg="patched syscall site" .*sysno=(\d+)`)
-	// Patching needs FSGSBASE (the trampolines check the guest's GS base
-	// with rdgsbase); on a CPU without it the platform must leave every
-	// site alone, and the probe must still match native.
-	canPatch := hostHasFSGSBase(t)
+	// Patching works on every x86-64 CPU, except that the trampolines
+	// of a CPU with FSGSBASE use BMI2.
+	canPatch := !hostHasFSGSBase(t) || cpu.X86.HasBMI2
 	if !canPatch {
-		t.Log("this CPU lacks FSGSBASE: checking that no site is patched")
+		t.Log("this CPU has FSGSBASE without BMI2: checking that no site is patched")
 	}
 	for _, on := range []bool{true, false} {
 		log := filepath.Join(t.TempDir(), "sentry.log")
@@ -66,6 +70,74 @@ func TestSyscallPatching(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestSyscallPatchingGo runs a Go program (test/programs/goaccept:
+// goroutines, timers, signals, os/exec with pipes) on seccomptrap and
+// checks that it matches native and that the sentry rewrote the syscall
+// in Go's internal/runtime/syscall/linux.Syscall6, through which the
+// runtime and package syscall make most of their calls.
+func TestSyscallPatchingGo(t *testing.T) {
+	if hostHasFSGSBase(t) && !cpu.X86.HasBMI2 {
+		t.Skip("this CPU has FSGSBASE without BMI2: no patching")
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go not in PATH")
+	}
+	exe := filepath.Join(t.TempDir(), "goaccept")
+	build := exec.Command(goTool, "build", "-o", exe, "./test/programs/goaccept")
+	build.Dir = repoRoot()
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build goaccept: %v\n%s", err, out)
+	}
+	f, err := elf.Open(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	syms, err := f.Symbols()
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lo, hi uint64
+	for _, s := range syms {
+		if s.Name == "internal/runtime/syscall/linux.Syscall6" {
+			lo, hi = s.Value, s.Value+s.Size
+		}
+	}
+	if lo == 0 {
+		t.Fatal("no internal/runtime/syscall/linux.Syscall6 in the Go binary")
+	}
+
+	native := runNative(t, []string{exe}, runOpts{})
+	if native.status != 0 {
+		t.Fatalf("native run failed\n%s", native)
+	}
+	log := filepath.Join(t.TempDir(), "sentry.log")
+	argv := []string{runsc(t), "--debug", "--log", log, "do", "--platform=seccomptrap", "--cwd", "/"}
+	for _, e := range baseEnv {
+		argv = append(argv, "--env", e)
+	}
+	r := run(t, append(append(argv, "--"), exe), baseEnv, "")
+	checkNoOrphans(t)
+	if r.status != native.status || r.stdout != native.stdout {
+		t.Errorf("sandbox differs from native\n--- native:\n%s--- sandbox:\n%s\n--- diff:\n%s", native.stdout, r, lineDiff(native.stdout, r.stdout))
+	}
+	b, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ips []string
+	for _, m := range regexp.MustCompile(`msg="patched syscall site" .*ip=0x([0-9a-f]+)`).FindAllStringSubmatch(string(b), -1) {
+		ip, _ := strconv.ParseUint(m[1], 16, 64)
+		if ip >= lo && ip < hi {
+			return
+		}
+		ips = append(ips, m[1])
+	}
+	t.Errorf("Syscall6 [%#x, %#x) was not patched; patched sites: %v", lo, hi, ips)
 }
 
 // hostHasFSGSBase reports whether user space may use the FS/GS base
