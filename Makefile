@@ -55,10 +55,12 @@ lint:
 	if [ -n "$$bad" ]; then echo "unsafe imported outside *_unsafe.go:"; echo "$$bad"; exit 1; fi
 	@echo lint ok
 
-## bench: micro-benchmarks natively and in the sandbox, side by side
+## bench: micro-benchmarks natively and in the sandbox, side by side, charted in docs/bench.svg
 bench: build
 	bash bench/run.sh ./$(BIN)
 	bash bench/platforms.sh ./$(BIN)
+	mkdir -p docs
+	$(GO) run ./bench/plot -o docs/bench.svg bench/out/platforms.tsv bench/out/run-seccomptrap.tsv
 
 clean:
 	rm -rf bin bench/out

@@ -81,6 +81,9 @@ ratio() {
 	case "$1$2" in *FAIL*) echo "-" ;; *) awk -v n="$1" -v s="$2" 'BEGIN {if (n > 0) printf "%.1fx", s / n; else print "-"}' ;; esac
 }
 
+# The figures also go to $out/platforms.tsv, for bench/plot's chart.
+results=$out/platforms.tsv
+printf '# bench/platforms.sh, runsc-lite %s, %d CPUs, median of %d\n' "$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo '?')" "$(nproc)" "$reps" >"$results"
 printf '# runsc-lite %s, %d CPUs, median of %d (start-up: %d)\n' "$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo '?')" "$(nproc)" "$reps" "$startups"
 printf '%-16s %9s %10s %7s %11s %7s %11s %7s  %s\n' benchmark native ptrace ratio sct-trap ratio seccomptrap ratio unit
 row() {
@@ -93,6 +96,11 @@ row() {
 	s=$("$@" seccomptrap)
 	printf '%-16s %9s %10s %7s %11s %7s %11s %7s  %s\n' "$label" "$n" "$p" "$(ratio "$n" "$p")" "$t" "$(ratio "$n" "$t")" \
 		"$s" "$(ratio "$n" "$s")" "$unit"
+	local col v
+	for col in native:$n ptrace:$p sct-trap:$t seccomptrap:$s; do
+		v=${col#*:}
+		[ "$v" = FAIL ] || printf '%s\t%s\tlow\t%s\t%s\n' "$label" "$unit" "${col%%:*}" "$v" >>"$results"
+	done
 	# Why the FAIL cells failed, one line per distinct reason.
 	awk -F '\t' '{if (!($2 in at)) {k[++m] = $2; at[$2] = $1} else at[$2] = at[$2] ", " $1}
 		END {for (i = 1; i <= m; i++) printf "    ^ %s failed: %s\n", at[k[i]], k[i]}' "$scratch/why"

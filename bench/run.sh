@@ -165,10 +165,19 @@ netrow() {
 	case $n in FAIL*) ;; *) note="$note; spread native $(echo "$n" | awk '{print $2 ".." $3}')" ;; esac
 	case $s in FAIL*) ;; *) note="$note, sandbox $(echo "$s" | awk '{print $2 ".." $3}')" ;; esac
 	row "$label" "$(fmt "$nv")" "$(fmt "$sv")" "$r" "$note"
+	record "$label" "$unit" "$([ "$dir" = up ] && echo high || echo low)" "$nv" "$sv"
 	case $n in FAIL*) echo "    ^ native run failed: ${n#FAIL }" ;; esac
 	case $s in FAIL*) echo "    ^ sandbox run failed: ${s#FAIL }" ;; esac
 }
 
+# record NAME UNIT low|high NATIVE SANDBOX: the figures also go to
+# $results, for bench/plot's chart (FAIL is left out).
+results=$out/run-$platform.tsv
+printf '# bench/run.sh on %s, runsc-lite %s, %d CPUs, median of %d\n' "$platform" "$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo '?')" "$(nproc)" "$reps" >"$results"
+record() {
+	[ "$4" = FAIL ] || printf '%s\t%s\t%s\tnative\t%s\n' "$1" "$2" "$3" "$4" >>"$results"
+	[ "$5" = FAIL ] || printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$platform" "$5" >>"$results"
+}
 echo "# runsc-lite $(git -C "$here" describe --always --dirty 2>/dev/null || echo '?'), platform $platform, $(nproc) CPUs, median of $reps (start-up: $startups)"
 row benchmark native sandbox ratio unit
 if want syscalls; then
@@ -178,6 +187,7 @@ for spec in "getppid getppid 100000" "clock_gettime clock_gettime 2000000" "open
 	n=$(measure "$out/$2" "$3")
 	s=$(measure "$out/$2" "$3" "${sandbox[@]}")
 	row "$1" "$(fmt "$n")" "$(fmt "$s")" "$(ratio "$n" "$s")" ns/op
+	record "$1" ns/op low "$n" "$s"
 done
 fi
 if want seqio; then
@@ -189,9 +199,11 @@ for mode in write read; do
 	n=$(measure "$out/seqio" 1 env BENCH_MODE=$mode)
 	s=$(measure "$out/seqio" 1 env BENCH_MODE=$mode "${sandbox[@]}")
 	row "seq $mode 64M tmpfs" "$(fmt "$n")" "$(fmt "$s")" "$(ratio "$s" "$n")" "MiB/s (ratio native/sandbox)"
+	record "seq $mode 64M tmpfs" MiB/s high "$n" "$s"
 	n=$(measure "$out/seqio" 1 env BENCH_MODE=$mode BENCH_DIR="$vol")
 	s=$(measure "$out/seqio" 1 env BENCH_MODE=$mode BENCH_DIR=/vol "$runsc" do --platform="$platform" --volume "$vol:/vol" --)
 	row "seq $mode 64M volume" "$(fmt "$n")" "$(fmt "$s")" "$(ratio "$s" "$n")" "MiB/s (ratio native/sandbox)"
+	record "seq $mode 64M volume" MiB/s high "$n" "$s"
 done
 fi
 if want net; then
@@ -206,7 +218,9 @@ if want startup; then
 n=$(startup "$out/btrue")
 s=$(startup "${sandbox[@]}" "$out/btrue")
 row "start-up static true" "$(fmt "$n")" "$(fmt "$s")" "$(ratio "$n" "$s")" ms
+record "start-up static true" ms low "$n" "$s"
 n=$(startup /bin/true)
 s=$(startup "${sandbox[@]}" /bin/true)
 row "start-up /bin/true" "$(fmt "$n")" "$(fmt "$s")" "$(ratio "$n" "$s")" ms
+record "start-up /bin/true" ms low "$n" "$s"
 fi
