@@ -45,6 +45,9 @@ type addressSpace struct {
 	refs int
 
 	releaseOnce sync.Once
+	// released is set by Release: the stub is being killed, and its
+	// threads with it.
+	released atomic.Bool
 }
 
 func newAddressSpace(p *Platform) (*addressSpace, error) {
@@ -238,6 +241,7 @@ func (as *addressSpace) Unmap(addr hostarch.Addr, n uint64) error {
 // Release implements platform.AddressSpace.
 func (as *addressSpace) Release() {
 	as.releaseOnce.Do(func() {
+		as.released.Store(true)
 		close(as.reqs)
 		as.decRef()
 	})

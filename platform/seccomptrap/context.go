@@ -92,6 +92,8 @@ type context struct {
 	// interrupted is set by Interrupt until a Switch consumes it.
 	// +checklocks:mu
 	interrupted bool
+	// retireTimeouts counts the deathPolls that retire waited out (tests).
+	retireTimeouts int
 	// watching says a deafness check is scheduled (deaf.go).
 	// +checklocks:mu
 	watching bool
@@ -364,6 +366,14 @@ func (c *context) retire() {
 	if c.as == nil {
 		return
 	}
+	if c.as.released.Load() {
+		// The stub is being killed. Its last thread to go takes the
+		// process's memory with it and so never clears its state word
+		// (the kernel's mm_release skips clear_child_tid then): waiting
+		// for that would take a deathPoll per exec.
+		c.dropThread()
+		return
+	}
 	h := c.h
 	h.Cmd = cmdExit
 	switch atomic.SwapUint32(&h.State, stateRun) {
@@ -374,8 +384,11 @@ func (c *context) retire() {
 		return
 	}
 	for atomic.LoadUint32(&h.State) != stateDead {
-		if futexWait(&h.State, stateRun, deathPoll) == unix.ETIMEDOUT && !c.alive() {
-			break
+		if futexWait(&h.State, stateRun, deathPoll) == unix.ETIMEDOUT {
+			c.retireTimeouts++
+			if !c.alive() {
+				break
+			}
 		}
 	}
 	c.dropThread()

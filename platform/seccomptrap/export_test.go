@@ -62,3 +62,6 @@ const DeafGrace = deafGrace
 func SentryWaitsForTest(c any) bool {
 	return atomic.LoadUint32(&c.(*context).h.State) == stateSentryWait
 }
+
+// RetireTimeouts is how many times c's retire waited a whole deathPoll.
+func RetireTimeouts(c any) int { return c.(*context).retireTimeouts }

@@ -621,3 +621,25 @@ func TestHelperSentry(t *testing.T) {
 	fmt.Printf("stub %d\n", seccomptrap.StubPID(e.as))
 	time.Sleep(time.Minute)
 }
+
+// TestSwitchAfterRelease moves a context to a new address space after its
+// old one was released, as exec does. The old stub is being killed, and
+// the thread that dies last with it never clears its state word, so the
+// move must not wait for that (it once took a 50 ms poll per exec).
+func TestSwitchAfterRelease(t *testing.T) {
+	e := newEnv(t)
+	c := e.newContext(t)
+	as := e.as
+	for i := 0; i < 5; i++ {
+		e.mapBytes(t, as, 0x600000, sys400, rx)
+		st := arch.NewState(0x600000, 0)
+		if ev, err := c.Switch(as, &st); err != nil || ev.Kind != platform.EventSyscall {
+			t.Fatalf("round %d: %+v %v", i, ev, err)
+		}
+		as.Release()
+		as = e.newAS(t)
+	}
+	if n := seccomptrap.RetireTimeouts(c); n != 0 {
+		t.Errorf("retire waited out %d polls for threads of released stubs", n)
+	}
+}
