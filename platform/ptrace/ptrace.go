@@ -51,7 +51,12 @@ func (p *Platform) MaxUserAddress() hostarch.Addr { return stubAddr }
 
 // NewAddressSpace implements platform.Platform.
 func (p *Platform) NewAddressSpace() (platform.AddressSpace, error) {
-	return newAddressSpace(p.memfd)
+	as, err := newAddressSpace(p.memfd)
+	if err != nil {
+		// Not a nil *addressSpace in a non-nil interface.
+		return nil, err
+	}
+	return as, nil
 }
 
 // NewContext implements platform.Platform.

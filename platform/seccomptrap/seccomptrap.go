@@ -125,7 +125,12 @@ func (p *Platform) MaxUserAddress() hostarch.Addr { return stubAddr }
 
 // NewAddressSpace implements platform.Platform.
 func (p *Platform) NewAddressSpace() (platform.AddressSpace, error) {
-	return newAddressSpace(p)
+	as, err := newAddressSpace(p)
+	if err != nil {
+		// Not a nil *addressSpace in a non-nil interface.
+		return nil, err
+	}
+	return as, nil
 }
 
 // NewContext implements platform.Platform.

@@ -643,3 +643,21 @@ func TestSwitchAfterRelease(t *testing.T) {
 		t.Errorf("retire waited out %d polls for threads of released stubs", n)
 	}
 }
+
+// TestNewAddressSpaceError: a failed NewAddressSpace returns a nil
+// interface, which callers compare with nil before they release it (a
+// nil *addressSpace inside one crashed the sentry's stub pool).
+func TestNewAddressSpaceError(t *testing.T) {
+	p, err := seccomptrap.New(-1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	as, err := p.NewAddressSpace()
+	if err == nil {
+		as.Release()
+		t.Fatal("NewAddressSpace with no memory file succeeded")
+	}
+	if as != nil {
+		t.Fatalf("NewAddressSpace failed (%v) but returned %#v", err, as)
+	}
+}
