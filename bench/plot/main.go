@@ -93,6 +93,12 @@ var colours = map[string]string{
 	"seccomptrap": "#1f77b4",
 }
 
+// descriptions explain the legend's less obvious columns.
+var descriptions = map[string]string{
+	"sct-trap":    "seccomptrap, every syscall trapped",
+	"seccomptrap": "as it runs by default, hot sites patched",
+}
+
 const (
 	width    = 900
 	labelW   = 190 // benchmark names
@@ -137,8 +143,8 @@ func render(w io.Writer, panels []*panel) {
 					seen[c] = true
 					legend = append(legend, c)
 				}
-				y += barH + 2
 			}
+			y += r.height()
 		}
 		y += 20
 	}
@@ -190,6 +196,7 @@ func render(w io.Writer, panels []*panel) {
 				fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" font-size="11">%s</text>`+"\n", math.Max(x(1), x(mustCost(r, c)))+4, y+barH-3, html.EscapeString(label))
 				y += barH + 2
 			}
+			y += r.height() - float64(r.bars()*(barH+2))
 		}
 		y += 20
 	}
@@ -200,11 +207,31 @@ func render(w io.Writer, panels []*panel) {
 		if colour == "" {
 			colour = "#888"
 		}
-		fmt.Fprintf(&b, `<rect x="%.0f" y="%.0f" width="12" height="12" fill="%s"/><text x="%.0f" y="%.0f">%s</text>`+"\n", lx, height-20, colour, lx+16, height-10, html.EscapeString(c))
-		lx += 30 + 7*float64(len(c))
+		name := c
+		if d := descriptions[c]; d != "" {
+			name += " (" + d + ")"
+		}
+		fmt.Fprintf(&b, `<rect x="%.0f" y="%.0f" width="12" height="12" fill="%s"/><text x="%.0f" y="%.0f">%s</text>`+"\n", lx, height-20, colour, lx+16, height-10, html.EscapeString(name))
+		lx += 30 + 6.5*float64(len(name))
 	}
 	b.WriteString("</svg>\n")
 	io.WriteString(w, b.String())
+}
+
+// bars is the number of bars of r (its columns but native).
+func (r *benchRow) bars() int {
+	n := 0
+	for _, c := range r.columns {
+		if c != "native" {
+			n++
+		}
+	}
+	return n
+}
+
+// height is the room r takes: its bars, and at least its two text lines.
+func (r *benchRow) height() float64 {
+	return math.Max(float64(r.bars()*(barH+2)), 28)
 }
 
 func mustCost(r *benchRow, c string) float64 {

@@ -78,7 +78,7 @@ func TestRender(t *testing.T) {
 	if sct <= 0 || math.Abs(ptrace/sct-math.Log10(100)/math.Log10(2)) > 0.01 {
 		t.Errorf("bar widths %v and %v: not in proportion to log(100)/log(2)", ptrace, sct)
 	}
-	for _, want := range []string{"100×", "2.00×", "native 250 ns/op", "ptrace: FAIL", ">seccomptrap<"} {
+	for _, want := range []string{"100×", "2.00×", "native 250 ns/op", "ptrace: FAIL", ">seccomptrap (as it runs by default, hot sites patched)<"} {
 		if !strings.Contains(svg, want) {
 			t.Errorf("the chart lacks %q", want)
 		}
