@@ -368,13 +368,7 @@ func TestTrampolineFSBase(t *testing.T) {
 			copy(page[0x80:], code)
 			// 1: mov %fs:0, %rdi; jmp *0x60080 (back to 1 after the call)
 			e.mapBytes(t, as, codeBase, []byte{0x64, 0x48, 0x8b, 0x3c, 0x25, 0, 0, 0, 0, 0xff, 0x24, 0x25, 0x80, 0x00, 0x06, 0x00}, rx)
-			const pageA, pageB = 0x700000, 0x800000
-			magic := map[uint64]uint64{pageA: 0x1111aaaa2222bbbb, pageB: 0x3333cccc4444dddd}
-			for addr, m := range magic {
-				var b [8]byte
-				binary.LittleEndian.PutUint64(b[:], m)
-				e.mapBytes(t, as, hostarch.Addr(addr), b[:], hostarch.Read)
-			}
+			magic := e.mapMagic(t, as)
 			st := arch.NewState(codeBase, 0x7ff0)
 			for i, base := range []uint64{pageA, pageA, pageB, pageB, pageA} {
 				st.Regs.Fs_base = base

@@ -279,13 +279,7 @@ func TestFSBase(t *testing.T) {
 			e.p.SetFSGSBaseForTest(fsgsbase)
 			as := e.newAS(t) // created after the mode change
 			e.mapBytes(t, as, codeBase, fsRead, rx)
-			const pageA, pageB = 0x700000, 0x800000
-			magic := map[uint64]uint64{pageA: 0x1111aaaa2222bbbb, pageB: 0x3333cccc4444dddd}
-			for addr, m := range magic {
-				var b [8]byte
-				binary.LittleEndian.PutUint64(b[:], m)
-				e.mapBytes(t, as, hostarch.Addr(addr), b[:], hostarch.Read)
-			}
+			magic := e.mapMagic(t, as)
 			c1, c2 := e.newContext(t), e.newContext(t)
 			st1, st2 := arch.NewState(codeBase, 0), arch.NewState(codeBase, 0)
 			st1.Regs.Fs_base, st2.Regs.Fs_base = pageA, pageB
@@ -660,4 +654,21 @@ func TestNewAddressSpaceError(t *testing.T) {
 	if as != nil {
 		t.Fatalf("NewAddressSpace failed (%v) but returned %#v", err, as)
 	}
+}
+
+// Two pages whose first words differ, for FS-base tests: %fs:0 tells
+// which one a thread's base points at.
+const pageA, pageB = 0x700000, 0x800000
+
+// mapMagic maps pageA and pageB read-only into as and returns their first
+// words by address.
+func (e *env) mapMagic(t *testing.T, as platform.AddressSpace) map[uint64]uint64 {
+	t.Helper()
+	magic := map[uint64]uint64{pageA: 0x1111aaaa2222bbbb, pageB: 0x3333cccc4444dddd}
+	for addr, m := range magic {
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], m)
+		e.mapBytes(t, as, hostarch.Addr(addr), b[:], hostarch.Read)
+	}
+	return magic
 }

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -142,17 +141,7 @@ func TestNetHTTPServerInSandbox(t *testing.T) {
 // TCP echo over 100 concurrent connections, a dual-stack listener, and
 // the loopback interface.
 func TestNetGoProgram(t *testing.T) {
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go not in PATH")
-	}
-	exe := filepath.Join(t.TempDir(), "gonet")
-	build := exec.Command(goTool, "build", "-o", exe, "./test/programs/gonet")
-	build.Dir = repoRoot()
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build gonet: %v\n%s", err, out)
-	}
+	exe := buildGoProgram(t, "gonet")
 	compareRuns(t, []string{exe}, 0)
 }
 

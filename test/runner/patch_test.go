@@ -4,7 +4,6 @@ import (
 	"debug/elf"
 	"encoding/binary"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -81,17 +80,7 @@ func TestSyscallPatchingGo(t *testing.T) {
 	if hostHasFSGSBase(t) && !cpu.X86.HasBMI2 {
 		t.Skip("this CPU has FSGSBASE without BMI2: no patching")
 	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go not in PATH")
-	}
-	exe := filepath.Join(t.TempDir(), "goaccept")
-	build := exec.Command(goTool, "build", "-o", exe, "./test/programs/goaccept")
-	build.Dir = repoRoot()
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build goaccept: %v\n%s", err, out)
-	}
+	exe := buildGoProgram(t, "goaccept")
 	f, err := elf.Open(exe)
 	if err != nil {
 		t.Fatal(err)

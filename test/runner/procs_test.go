@@ -36,17 +36,7 @@ func compareRuns(t *testing.T, argv []string, wantStatus int) {
 // runs: goroutines over channels, timers, signal.Notify, os/exec with
 // pipes and exit statuses, and a directory listing.
 func TestGoProgram(t *testing.T) {
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go not in PATH")
-	}
-	exe := filepath.Join(t.TempDir(), "goaccept")
-	build := exec.Command(goTool, "build", "-o", exe, "./test/programs/goaccept")
-	build.Dir = repoRoot()
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build goaccept: %v\n%s", err, out)
-	}
+	exe := buildGoProgram(t, "goaccept")
 	compareRuns(t, []string{exe}, 0)
 }
 
@@ -314,4 +304,22 @@ func TestTTY(t *testing.T) {
 			}
 		})
 	}
+}
+
+// buildGoProgram builds test/programs/NAME statically into a temporary
+// directory and returns the binary's path; it skips t without a go tool.
+func buildGoProgram(t *testing.T, name string) string {
+	t.Helper()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go not in PATH")
+	}
+	exe := filepath.Join(t.TempDir(), name)
+	build := exec.Command(goTool, "build", "-o", exe, "./test/programs/"+name)
+	build.Dir = repoRoot()
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", name, err, out)
+	}
+	return exe
 }
